@@ -1,0 +1,1 @@
+"""ccimg: the command-line face of the project (select, demo, train, eval, score)."""

@@ -1,0 +1,67 @@
+"""Decode an HTML payload to text, the way a browser would pick the encoding.
+
+Order (a simplified WHATWG "encoding sniffing"): byte order mark, the HTTP Content-Type
+charset, a `<meta>` charset in the first 1024 bytes, valid UTF-8, then windows-1252.
+Both HTML parsers get the same decoded text, so they cannot disagree about encodings.
+"""
+from __future__ import annotations
+
+import codecs
+import re
+
+_META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([a-zA-Z0-9_.:\-]+)""", re.I)
+_HEADER_CHARSET = re.compile(r"""charset\s*=\s*["']?([a-zA-Z0-9_.:\-]+)""", re.I)
+
+# WHATWG maps these labels to supersets; Python's codecs would be stricter than browsers.
+_SUPERSETS = {
+    "ascii": "cp1252", "us-ascii": "cp1252", "iso-8859-1": "cp1252", "iso8859-1": "cp1252",
+    "latin1": "cp1252", "latin-1": "cp1252", "l1": "cp1252", "iso_8859-1": "cp1252",
+    "gb2312": "gb18030", "gbk": "gb18030", "x-gbk": "gb18030",
+    "iso-8859-9": "cp1254", "latin5": "cp1254", "tis-620": "cp874", "iso-8859-11": "cp874",
+    "ks_c_5601-1987": "cp949", "euc-kr": "cp949",
+    "utf-16": "utf-8", "utf-16le": "utf-8", "utf-16be": "utf-8",  # a meta tag cannot be UTF-16
+    "x-user-defined": "cp1252",
+}
+
+
+def _normalise(label: str | None) -> str | None:
+    if not label:
+        return None
+    label = label.strip().lower()
+    label = _SUPERSETS.get(label, label)
+    try:
+        return codecs.lookup(label).name
+    except LookupError:
+        return None
+
+
+def sniff_charset(body: bytes, content_type: str | None = None) -> str:
+    """Return the name of the codec to decode `body` with."""
+    if body.startswith(codecs.BOM_UTF8):
+        return "utf-8-sig"
+    if body.startswith(codecs.BOM_UTF16_LE) or body.startswith(codecs.BOM_UTF16_BE):
+        return "utf-16"
+    if content_type:
+        m = _HEADER_CHARSET.search(content_type)
+        enc = _normalise(m.group(1)) if m else None
+        if enc:
+            return enc
+    m = _META_CHARSET.search(body[:1024])
+    if m:
+        enc = _normalise(m.group(1).decode("ascii", "replace"))
+        if enc:
+            return enc
+    try:
+        body.decode("utf-8")
+        return "utf-8"
+    except UnicodeDecodeError as exc:
+        # A page cut in the middle of a multi-byte character is still UTF-8.
+        if exc.start >= len(body) - 3 and exc.reason == "unexpected end of data":
+            return "utf-8"
+        return "cp1252"
+
+
+def decode_html(body: bytes, content_type: str | None = None) -> tuple[str, str]:
+    """Return (text, codec name).  Undecodable bytes become U+FFFD, never an exception."""
+    enc = sniff_charset(body, content_type)
+    return body.decode(enc, errors="replace"), enc

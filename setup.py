@@ -1,0 +1,59 @@
+"""Install ccimg: the jobs, features and models packages, and the `ccimg` command.
+
+Python 3.11 only: mrjob 0.7.4 (its last release, 2020) imports `pipes` and `distutils`,
+which are gone or going in 3.12/3.13.
+"""
+from setuptools import find_packages, setup
+
+setup(
+    name="ccimg",
+    version="0.1.0",
+    description="Find the web images worth fetching in Common Crawl, and predict their size from URL and HTML.",
+    long_description=open("README.md", encoding="utf-8").read(),
+    long_description_content_type="text/markdown",
+    python_requires=">=3.11,<3.12",
+    packages=find_packages(include=["jobs", "jobs.*", "features", "features.*", "models", "models.*",
+                                    "ccimg", "ccimg.*"]),
+    package_data={"models": ["*.skops", "*.json"]},
+    install_requires=[
+        "mrjob[aws]==0.7.4",
+        "warcio>=1.7,<2",
+        "boto3>=1.34",
+        "requests>=2.31",
+        "beautifulsoup4>=4.12",
+        "html5lib>=1.1",
+        "selectolax>=1.0,<2",
+        "scikit-learn>=1.5",
+        "numpy>=1.26",
+        "scipy>=1.11",
+        "skops>=0.10",
+        "cdx-toolkit>=0.9.38",
+        "tqdm>=4.66",
+        "imagesize>=1.4",
+    ],
+    extras_require={
+        "spark": ["pyspark>=3.5"],
+        "parquet": ["duckdb>=1.1", "pyarrow>=15"],
+        "fast": ["fastwarc>=2.0", "resiliparse>=2.0"],
+        "dev": [
+            "pytest>=8",
+            "pytest-timeout>=2.3",
+            "hypothesis>=6.100",
+            "moto[server]>=5.0",
+            "rangehttpserver>=1.4",
+            "pywb>=2.8",
+            "responses>=0.25",
+            "nbclient>=0.10",
+            "nbformat>=5.9",
+            "ipykernel>=6.29",
+            "papermill>=2.6",
+            "duckdb>=1.1",
+            "pyarrow>=15",
+            "fastwarc>=2.0",
+            "resiliparse>=2.0",
+            "ruff>=0.5",
+            "matplotlib>=3.8",
+        ],
+    },
+    entry_points={"console_scripts": ["ccimg = ccimg.cli:main"]},
+)
