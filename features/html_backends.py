@@ -12,7 +12,7 @@ A backend exposes:
 """
 from __future__ import annotations
 
-from typing import Iterator
+from collections.abc import Iterator
 
 CANDIDATE_TAGS = ("img", "source", "a", "link", "embed", "object", "iframe")
 TEXT_SKIP_TAGS = frozenset({"script", "style", "template"})

@@ -1,0 +1,190 @@
+"""`CCJob`: the one base class that turns job input lines into WARC records.
+
+A job on it overrides `process_record(record, source)` and yields (key, value) pairs; the
+base owns the options, fetching (local, HTTP Range, S3), retries, record iteration, counters
+and error handling.  One bad line or record never fails the task: it ends as a counter and
+a log line that names it.  Counter invariant, checked by the tests:
+
+    input/lines == input/lines ok + input/lines failed + input/lines skipped (blank or comment)
+"""
+from __future__ import annotations
+
+import logging
+import os
+import sys
+import tempfile
+from dataclasses import dataclass
+
+from mrjob.job import MRJob
+from mrjob.protocol import JSONValueProtocol, RawValueProtocol
+
+from jobs.fetch import Fetcher, FetchError, RetryPolicy
+from jobs.input_lines import BadInputLine, RecordPointer, WarcFile, parse_input_line
+from jobs.warc_records import (
+    MAX_PAYLOAD,
+    Record,
+    WarcFormatError,
+    crawl_from_name,
+    iter_records,
+    read_one_record,
+    warcinfo_crawl,
+)
+
+log = logging.getLogger("ccimg.jobs")
+WARC_SUFFIXES = (".warc", ".warc.gz", ".arc", ".arc.gz", ".wat", ".wat.gz", ".wet", ".wet.gz")
+
+
+def _ensure_log_handler() -> None:
+    """Task processes get no logging setup from mrjob: send our lines to stderr (the task log)."""
+    root = logging.getLogger()
+    if not log.handlers and not root.handlers:
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        log.addHandler(handler)
+        log.setLevel(logging.INFO)
+
+
+def _short(text: str, limit: int = 300) -> str:
+    return text if len(text) <= limit else text[:limit] + "..."
+
+
+@dataclass(frozen=True)
+class RecordSource:
+    """Where a record came from, for the output records."""
+
+    warc_filename: str
+    crawl: str | None
+
+
+class CCJob(MRJob):
+    INPUT_PROTOCOL = RawValueProtocol
+    OUTPUT_PROTOCOL = JSONValueProtocol
+
+    def configure_args(self):
+        super().configure_args()
+        self.add_passthru_arg("--source-base", default="https://data.commoncrawl.org/",
+                              help="where relative WARC file names live: https://data.commoncrawl.org/ (default), "
+                                   "s3://commoncrawl/ (needs AWS credentials), another http(s)/s3 prefix, "
+                                   "or a local folder")
+        self.add_passthru_arg("--s3-endpoint-url", default=None,
+                              help="S3 endpoint for s3:// inputs other than AWS (e.g. a MinIO or moto server)")
+        self.add_passthru_arg("--max-attempts", type=int, default=6,
+                              help="attempts per fetch before giving up (default 6)")
+        self.add_passthru_arg("--max-retry-seconds", type=float, default=300.0,
+                              help="time budget for the retries of one fetch (default 300)")
+        self.add_passthru_arg("--backoff-base", type=float, default=0.5,
+                              help="first retry delay in seconds, doubled each retry, with full jitter (default 0.5)")
+        self.add_passthru_arg("--timeout", type=float, default=60.0, help="connect/read timeout in seconds")
+        self.add_passthru_arg("--allow-private-addresses", action="store_true",
+                              help="allow fetching from private, loopback and link-local addresses")
+        self.add_passthru_arg("--max-payload", type=int, default=MAX_PAYLOAD,
+                              help="read at most this many payload bytes per record")
+
+    # -- input paths ---------------------------------------------------------------------------
+    def __init__(self, args=None):
+        super().__init__(args)
+        if not (self.options.run_mapper or self.options.run_combiner or self.options.run_reducer
+                or self.options.run_spark):
+            self.options.args = self._wrap_warc_inputs(list(self.options.args))
+
+    def _wrap_warc_inputs(self, paths: list[str]) -> list[str]:
+        """Let a user name WARC files directly as job input: each becomes a one-line manifest.
+
+        Why: the engines split input into lines, and a .warc.gz is not a manifest (Hadoop
+        would even gunzip it).  Manifests (`ccimg select` output) pass through unchanged.
+        """
+        warcs = [p for p in paths if p.lower().endswith(WARC_SUFFIXES)]
+        if not warcs:
+            return paths
+        folder = tempfile.mkdtemp(prefix="ccimg-inputs-")
+        out = []
+        for i, p in enumerate(paths):
+            if p in warcs:
+                location = p if "://" in p else os.path.abspath(p)
+                manifest = os.path.join(folder, f"warc-{i:05d}.txt")
+                with open(manifest, "w", encoding="utf-8") as f:
+                    f.write(location + "\n")
+                out.append(manifest)
+            else:
+                out.append(p)
+        return out
+
+    # -- counters and logs ---------------------------------------------------------------------
+    def count(self, group: str, name: str, amount: int = 1) -> None:
+        if amount:
+            self.increment_counter(group, name, amount)
+
+    def fail_line(self, kind: str, line: str, message: str) -> None:
+        self.count("input", "lines failed")
+        self.count("errors", kind)
+        log.error("input line failed (%s): %r: %s", kind, _short(line, 200), _short(message))
+
+    # -- the map phase -------------------------------------------------------------------------
+    def mapper_init(self):
+        _ensure_log_handler()
+        policy = RetryPolicy(max_attempts=self.options.max_attempts, base_delay=self.options.backoff_base,
+                             max_elapsed=self.options.max_retry_seconds)
+        self.fetcher = Fetcher(base=self.options.source_base, s3_endpoint_url=self.options.s3_endpoint_url,
+                               policy=policy, timeout=self.options.timeout,
+                               allow_private=self.options.allow_private_addresses, on_retry=self._on_retry)
+
+    def _on_retry(self, kind: str, message: str) -> None:
+        self.count("retries", kind)
+        log.warning("retry: %s", message)
+
+    def mapper(self, _, line):
+        self.count("input", "lines")
+        try:
+            item = parse_input_line(line)
+        except BadInputLine as exc:
+            self.fail_line("bad_input_line", line, str(exc))
+            return
+        if item is None:
+            self.count("input", "lines skipped")
+            return
+        try:
+            if isinstance(item, RecordPointer):
+                self.count("input", "record pointers")
+                yield from self._pointer(item)
+            else:
+                self.count("input", "warc files")
+                yield from self._warc_file(item)
+        except FetchError as exc:
+            self.fail_line(f"fetch_{exc.kind}", line, str(exc))
+        except WarcFormatError as exc:
+            self.fail_line(f"warc_{exc.kind}", line, str(exc))
+        else:
+            self.count("input", "lines ok")
+
+    def _pointer(self, ptr: RecordPointer):
+        data = self.fetcher.read_range(ptr.filename, ptr.offset, ptr.length)
+        record = read_one_record(data)
+        record.offset = ptr.offset
+        if ptr.url and record.url and ptr.url != record.url:
+            self.count("records", "url differs from pointer")
+            log.warning("record at %s:%d is %s, pointer said %s", ptr.filename, ptr.offset, record.url, ptr.url)
+        yield from self._process(record, RecordSource(ptr.filename, crawl_from_name(ptr.filename)))
+
+    def _warc_file(self, item: WarcFile):
+        crawl = crawl_from_name(item.location)
+        with self.fetcher.open_stream(item.location) as stream:
+            for record in iter_records(stream):
+                if record.type == "warcinfo" and crawl is None:
+                    crawl = warcinfo_crawl(record)
+                yield from self._process(record, RecordSource(item.location, crawl))
+
+    def _process(self, record: Record, source: RecordSource):
+        self.count("records", "read")
+        self.count("records", f"type {record.type}")
+        try:
+            # Materialise first: a record that fails half-way must not emit half its output.
+            out = list(self.process_record(record, source))
+        except Exception as exc:  # noqa: BLE001 - one bad record must never fail the task
+            self.count("errors", f"process_record_{type(exc).__name__}")
+            log.exception("record %s at %s:%d failed: %s", record.url, source.warc_filename, record.offset, exc)
+            return
+        yield from out
+
+    def process_record(self, record: Record, source: RecordSource):
+        """Yield (key, value) pairs for one record.  Override in a job."""
+        raise NotImplementedError
