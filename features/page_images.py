@@ -32,9 +32,10 @@ LAZY_SRC_ATTRS = (
 LAZY_SRCSET_ATTRS = ("data-srcset", "data-lazy-srcset")
 IMAGE_EXTENSIONS = frozenset(
     "jpg jpeg jpe jfif pjpeg png apng gif bmp tif tiff webp avif svg ico heic heif".split())
+# A placeholder file: named exactly like one (pixel.gif, loading.png) or with a telling word in its name.
 _PLACEHOLDER = re.compile(
-    r"(?:^|[/_\-.])(?:blank|spacer|placeholder|transparent|pixel|lazy|loading|empty|grey|gray|1x1|dot|clear)"
-    r"[\w\-]*\.(?:gif|png|jpe?g|svg|webp)$", re.I)
+    r"^(?:(?:pixel|empty|clear|dot|grey|gray|loading|lazy|trans|1x1|px)\.(?:gif|png|jpe?g|svg|webp)"
+    r"|.*(?:placeholder|spacer|transparent|lazy[-_]?load|blank).*\.(?:gif|png|jpe?g|svg|webp))$", re.I)
 _LINK_IMAGE_RELS = frozenset({"icon", "shortcut", "apple-touch-icon", "apple-touch-icon-precomposed",
                               "image_src", "mask-icon"})
 _WS = " \t\n\r\f"
@@ -57,7 +58,8 @@ def url_extension(url: str) -> str:
 def is_placeholder(src: str) -> bool:
     if not src or src.startswith("data:") or src.startswith("about:"):
         return True
-    return bool(_PLACEHOLDER.search(src.split("?", 1)[0]))
+    name = src.split("?", 1)[0].split("#", 1)[0].rsplit("/", 1)[-1]
+    return bool(_PLACEHOLDER.match(name))
 
 
 def _attr(attrs: dict, name: str) -> str | None:

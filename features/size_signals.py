@@ -1,0 +1,201 @@
+"""Exact size signals: sizes an image states about itself before it is downloaded.
+
+Each function returns a `SizeSignal` (width and/or height in pixels, and where it came from) or
+None.  They are used twice: as the first, exact step of a decision (`exact_decision`), and as
+features for the model.  Only a signal that states the size the file really has (or nearly
+always has) may decide alone:
+  * declared: both `width` and `height` attributes as plain pixel numbers (135 of 138 equal the
+    true size in the 2008 archive of ../shared/data);
+  * srcset: a `w` descriptor of the very candidate the image URL is (it states the file's width);
+  * url-pattern: a size written into the URL by a CMS or CDN (WordPress `-300x200.jpg`,
+    Wikimedia `/220px-`, Flickr size codes, `?w=800&h=600`, Google `=s1600`, Cloudinary `w_300`).
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from urllib.parse import unquote
+
+from features.srcset import parse_srcset
+
+BIG_MIN = 400  # BIG: true width > 400 and true height > 400
+SMALL_MAX = 200  # SMALL: true width < 200 and true height < 200
+
+
+@dataclass(frozen=True)
+class SizeSignal:
+    width: int | None
+    height: int | None
+    reason: str
+    pattern: str = ""
+
+
+def size_class(width: float | None, height: float | None) -> str | None:
+    """'BIG', 'SMALL' or None (in between, or unknown) by the paper's rule."""
+    if width is None or height is None:
+        return None
+    if width > BIG_MIN and height > BIG_MIN:
+        return "BIG"
+    if width < SMALL_MAX and height < SMALL_MAX:
+        return "SMALL"
+    return None
+
+
+_PIXELS = re.compile(r"^\s*(\d{1,5})(?:\.\d*)?\s*(?:px)?\s*$", re.I)
+
+
+def parse_pixels(value) -> int | None:
+    """A declared HTML size in pixels ('300', '300px', '300.0'), None for '100%', 'auto', ''..."""
+    if value is None:
+        return None
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return int(value)
+    m = _PIXELS.match(str(value))
+    return int(m.group(1)) if m else None
+
+
+def declared_size(rec: dict) -> SizeSignal | None:
+    """Both width and height attributes, as pixel numbers."""
+    w, h = parse_pixels(rec.get("width_attr")), parse_pixels(rec.get("height_attr"))
+    if w is None or h is None:
+        return None
+    return SizeSignal(w, h, "declared")
+
+
+_STYLE_SIZE = re.compile(r"(?:^|[;\s{])(width|height)\s*:\s*(\d{1,5})(?:\.\d+)?px", re.I)
+
+
+def style_size(style: str | None) -> tuple[int | None, int | None]:
+    """(width, height) in px from an inline style, None where absent."""
+    w = h = None
+    for name, value in _STYLE_SIZE.findall(style or ""):
+        if name.lower() == "width" and w is None:
+            w = int(value)
+        elif name.lower() == "height" and h is None:
+            h = int(value)
+    return w, h
+
+
+def srcset_size(rec: dict) -> SizeSignal | None:
+    """The `w` descriptor of the srcset candidate the image URL was taken from (the file's width)."""
+    srcset = rec.get("srcset")
+    if not srcset:
+        return None
+    src = rec.get("src") or ""
+    img_url = rec.get("img_url") or ""
+    for url, desc in parse_srcset(srcset):
+        if url == src or url == img_url:
+            m = re.fullmatch(r"(\d+)w", desc.split()[0]) if desc else None
+            if m:
+                return SizeSignal(int(m.group(1)), None, "srcset")
+    return None
+
+
+def srcset_widths(rec: dict) -> list[int]:
+    """All `w` descriptors of the element's srcset (the widths of the other renditions too)."""
+    out = []
+    for _, desc in parse_srcset(rec.get("srcset")):
+        m = re.fullmatch(r"(\d+)w", desc.split()[0]) if desc else None
+        if m:
+            out.append(int(m.group(1)))
+    return out
+
+
+# URL size patterns, most specific first.  Named groups: w, h, s (square / longest side), code.
+_URL_PATTERNS: list[tuple[str, re.Pattern]] = [
+    # WordPress / Shopify / many CMS: name-300x200.jpg, name_300x200.jpg, /300x200/
+    ("wxh", re.compile(r"[-_/@](?P<w>\d{2,4})x(?P<h>\d{2,4})(?:[-_@/.]|$)")),
+    # Wikimedia thumbnails: /thumb/.../220px-Name.jpg
+    ("wiki-px", re.compile(r"/(?P<w>\d{2,4})px-[^/]+$")),
+    # Flickr static: 123_abc_z.jpg (size code of the longest side)
+    ("flickr", re.compile(r"staticflickr\.com/.+_(?P<code>[sqtmnzcbhko]|w)\.(?:jpe?g|png|gif)$")),
+    # Google user content / blogger: =s1600, =w400-h300, /s1600/, /w400-h300/
+    ("google", re.compile(r"(?:googleusercontent|blogspot|ggpht|bp\.blogspot)\.com/.*[=/](?:s(?P<s>\d{2,4})|"
+                          r"w(?P<w>\d{2,4})-h(?P<h>\d{2,4}))(?:[-/]|$)")),
+    # Cloudinary and similar path transforms: w_300,h_200 / c_fill,w_640
+    ("cdn-path", re.compile(r"[/,](?:w_(?P<w>\d{2,4}))(?:,h_(?P<h>\d{2,4}))?[,/]")),
+    # query parameters: ?w=800&h=600, width=, resize=800x600, fit=800,600
+    ("query", re.compile(r"[?&](?:w|width|imwidth|maxwidth|resize|fit)=(?P<w>\d{2,4})"
+                         r"(?:(?:x|%2c|,)(?P<h>\d{2,4}))?(?:[&#]|$)", re.I)),
+]
+_QUERY_HEIGHT = re.compile(r"[?&](?:h|height|maxheight)=(?P<h>\d{2,4})(?:[&#]|$)", re.I)
+# Flickr size codes: longest side in px (https://www.flickr.com/services/api/misc.urls.html)
+FLICKR_CODES = {"s": 75, "q": 150, "t": 100, "m": 240, "n": 320, "w": 400, "z": 640, "c": 800, "b": 1024,
+                "h": 1600, "k": 2048, "o": 2048}
+
+
+def url_size(url: str) -> SizeSignal | None:
+    """A size written into the URL, or None.  One or both sides may be known."""
+    if not url:
+        return None
+    u = unquote(url)
+    for name, pat in _URL_PATTERNS:
+        m = pat.search(u)
+        if not m:
+            continue
+        g = m.groupdict()
+        if g.get("code"):
+            side = FLICKR_CODES[g["code"]]
+            # square codes give both sides; the others bound the longest side only
+            if g["code"] in ("s", "q"):
+                return SizeSignal(side, side, "url-pattern", name)
+            return SizeSignal(side, None, "url-pattern", f"{name}-longest")
+        if g.get("s"):
+            return SizeSignal(int(g["s"]), None, "url-pattern", f"{name}-longest")
+        w = int(g["w"]) if g.get("w") else None
+        h = int(g["h"]) if g.get("h") else None
+        if name == "query" and h is None:
+            mh = _QUERY_HEIGHT.search(u)
+            h = int(mh.group("h")) if mh else None
+        if w is not None or h is not None:
+            return SizeSignal(w, h, "url-pattern", name)
+    return None
+
+
+@dataclass(frozen=True)
+class Decision:
+    label: str  # BIG or SMALL ("not BIG" where the size is in between)
+    p_big: float
+    reason: str  # declared, srcset, url-pattern
+    width: int | None = None
+    height: int | None = None
+
+
+def decide_from_size(sig: SizeSignal, reliable_big: bool) -> Decision | None:
+    """A decision from a known size, or None where it cannot decide.
+
+    A side at most 400 px rules BIG out.  Both sides above 400 decide BIG; one side alone decides
+    BIG only for a signal marked reliable_big (a longest side does not).
+    """
+    w, h = sig.width, sig.height
+    longest = sig.pattern.endswith("-longest")
+    known = [v for v in (w, h) if v is not None]
+    if not known:
+        return None
+    if longest:
+        if w <= BIG_MIN:  # the longest side is <= 400: the image cannot be BIG
+            return Decision("SMALL", 0.0, sig.reason, w, h)
+        return None
+    if any(v <= BIG_MIN for v in known):
+        return Decision("SMALL", 0.0, sig.reason, w, h)
+    if len(known) == 2 or reliable_big:
+        return Decision("BIG", 1.0, sig.reason, w, h)
+    return None
+
+
+def exact_decision(rec: dict) -> Decision | None:
+    """The first exact signal that decides: declared size, then srcset `w`, then a URL size pattern."""
+    sig = declared_size(rec)
+    if sig is not None:
+        d = decide_from_size(sig, reliable_big=False)
+        if d is not None:
+            return d
+    sig = srcset_size(rec)
+    if sig is not None:
+        d = decide_from_size(sig, reliable_big=False)
+        if d is not None:
+            return d
+    sig = url_size(rec.get("img_url") or "")
+    if sig is not None:
+        return decide_from_size(sig, reliable_big=False)
+    return None
