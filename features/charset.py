@@ -35,8 +35,7 @@ def _normalise(label: str | None) -> str | None:
         return None
 
 
-def sniff_charset(body: bytes, content_type: str | None = None) -> str:
-    """Return the name of the codec to decode `body` with."""
+def _declared_charset(body: bytes, content_type: str | None) -> str | None:
     if body.startswith(codecs.BOM_UTF8):
         return "utf-8-sig"
     if body.startswith(codecs.BOM_UTF16_LE) or body.startswith(codecs.BOM_UTF16_BE):
@@ -48,20 +47,31 @@ def sniff_charset(body: bytes, content_type: str | None = None) -> str:
             return enc
     m = _META_CHARSET.search(body[:1024])
     if m:
-        enc = _normalise(m.group(1).decode("ascii", "replace"))
-        if enc:
-            return enc
+        return _normalise(m.group(1).decode("ascii", "replace"))
+    return None
+
+
+def _try_utf8(body: bytes) -> str | None:
     try:
-        body.decode("utf-8")
-        return "utf-8"
+        return body.decode("utf-8")
     except UnicodeDecodeError as exc:
-        # A page cut in the middle of a multi-byte character is still UTF-8.
+        # A page cut in the middle of a multi-byte character (payload truncation) is still UTF-8.
         if exc.start >= len(body) - 3 and exc.reason == "unexpected end of data":
-            return "utf-8"
-        return "cp1252"
+            return body.decode("utf-8", errors="replace")
+        return None
+
+
+def sniff_charset(body: bytes, content_type: str | None = None) -> str:
+    """Return the name of the codec to decode `body` with."""
+    return decode_html(body, content_type)[1]
 
 
 def decode_html(body: bytes, content_type: str | None = None) -> tuple[str, str]:
     """Return (text, codec name).  Undecodable bytes become U+FFFD, never an exception."""
-    enc = sniff_charset(body, content_type)
-    return body.decode(enc, errors="replace"), enc
+    enc = _declared_charset(body, content_type)
+    if enc:
+        return body.decode(enc, errors="replace"), enc
+    text = _try_utf8(body)  # decoded once: UTF-8 is most of the web, and decoding is not free
+    if text is not None:
+        return text, "utf-8"
+    return body.decode("cp1252", errors="replace"), "cp1252"
