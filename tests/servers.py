@@ -540,3 +540,56 @@ def no_proxy(monkeypatch):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("NO_PROXY", HOST)
     monkeypatch.setenv("no_proxy", HOST)
+
+
+# -- manifests over the shared real WARCs ------------------------------------------------------
+# WARC files (relative to ../shared/data) with response records: Common Crawl excerpts, old and new,
+# gzipped per record and uncompressed, and web-archive crawls with pages and their images.
+REAL_WARCS = (
+    "cc/resiliparse__warcfile.warc.gz",
+    "cc/eugeneware__CC-MAIN-20140820021334-00006-ip-10-180-136-8.ec2.internal.warc",
+    "cc/whirlwind__whirlwind.warc.gz",
+    "cc/jwarc__cc.warc.gz",
+    "webarchive/aut__example.warc.gz",
+    "webarchive/ukwa__sopa-wikipedia-homepage.warc.gz",
+    "webarchive/resiliparse__clueweb-quirk.warc.gz",
+)
+
+
+@dataclass(frozen=True)
+class Pointer:
+    """One index-style pointer to a response record: FILENAME OFFSET LENGTH URL."""
+
+    filename: str
+    offset: int
+    length: int
+    url: str | None
+
+    def line(self) -> str:
+        return f"{self.filename}\t{self.offset}\t{self.length}\t{self.url or ''}".rstrip("\t")
+
+
+def response_pointers(path: str | os.PathLike, filename: str) -> list[Pointer]:
+    """Pointers to every response record of the WARC at `path`, named `filename` in the lines.
+
+    Offsets and lengths come from warcio's own bookkeeping (get_record_offset/get_record_length
+    after the record was read), independently of the job's reader.
+    """
+    from warcio.archiveiterator import ArchiveIterator
+
+    out = []
+    with open(path, "rb") as f:
+        it = ArchiveIterator(f, arc2warc=True)
+        for rec in it:
+            if rec.rec_type != "response":
+                continue
+            url = rec.rec_headers.get_header("WARC-Target-URI")
+            rec.content_stream().read()
+            out.append(Pointer(filename, it.get_record_offset(), it.get_record_length(), url))
+    return out
+
+
+def write_lines(path: str | os.PathLike, lines) -> str:
+    """Write a manifest (one input line each); return its path as a string."""
+    Path(path).write_text("".join(f"{line}\n" for line in lines), encoding="utf-8")
+    return str(path)
