@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterable
 
-from ccimg.select_index import DEFAULT_CDX_API, UNPAGED, IndexClient, PoliteSession
+from ccimg.select_index import DEFAULT_CDX_API, IndexClient, PoliteSession
 from ccimg.select_manifest import Selection
 from ccimg.select_query import (
     DEFAULT_FILTERS,
@@ -110,17 +110,25 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     out.add_argument("-v", "--verbose", action="store_true", help="log every request")
 
 
+class _StderrHandler(logging.StreamHandler):
+    """Writes to whatever sys.stderr is when a message comes (a test harness may have swapped it since)."""
+
+    @property
+    def stream(self):
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, value):
+        pass
+
+
 def _setup_logging(args) -> None:
-    level = logging.WARNING if args.quiet else logging.DEBUG if args.verbose else logging.INFO
-    log.setLevel(level)
-    if not any(getattr(h, "_ccimg_select", False) for h in log.handlers):
-        handler = logging.StreamHandler()  # stderr as it is now (pytest's capsys swaps it)
-        handler._ccimg_select = True
+    log.setLevel(logging.WARNING if args.quiet else logging.DEBUG if args.verbose else logging.INFO)
+    if not any(isinstance(h, _StderrHandler) for h in log.handlers):
+        handler = _StderrHandler()
         handler.setFormatter(logging.Formatter("ccimg select: %(message)s"))
         log.addHandler(handler)
         log.propagate = False
-    for h in log.handlers:
-        h.setStream(sys.stderr)
 
 
 def _patterns(args) -> list:
@@ -161,8 +169,51 @@ class Unit:
 
     key: str  # in the journal
     plan: Callable[[], object]
-    fetch: Callable[[int | None, int | None], Iterable[dict] | None]
+    fetch: Callable[[int | None, int | None], Iterable[dict] | None]  # (page, limit): None past the last page
     pages: Callable[[object], Iterable[int | None]]
+    lazy: bool = False  # fetch ignores limit and yields lazily: just stop reading (DuckDB)
+
+
+FIRST_ASK = 10  # with --limit N, ask the server for max(FIRST_ASK, 2 N) captures, then 4 times more each time
+
+
+def _fill_page(unit: Unit, page: int | None, selection: Selection) -> tuple | None:
+    """Fetch one page into `selection`; None when the page is past the end, else the page's first capture key.
+
+    The server's limit= counts captures before this side drops revisits and duplicate digests, so a page asked
+    with limit=N may hold fewer than N keepers and more behind them: ask again, for more, skipping what was
+    read (the order is the index's, so the first answer is a prefix of the next).  Without --limit a page is
+    asked for whole (a Common Crawl page is at most 5 blocks of 3000 lines).
+    """
+    need = selection.remaining
+    if need is None or unit.lazy:
+        captures = unit.fetch(page, None)
+        if captures is None:
+            return None
+        captures = iter(captures)
+        first = next(captures, None)
+        if first is not None:
+            selection.add_captures([first])
+            selection.add_captures(captures)
+        return _first_key([first] if first else [])
+    ask, taken, first = max(FIRST_ASK, 2 * need), 0, ()
+    while True:
+        captures = unit.fetch(page, ask)
+        if captures is None:
+            return first if taken else None
+        captures = list(captures)
+        if not taken:
+            first = _first_key(captures)
+        selection.add_captures(captures[taken:])
+        taken = len(captures)
+        if selection.full or len(captures) < ask:
+            return first
+        ask *= 4
+
+
+def _first_key(captures: list[dict]) -> tuple:
+    c = captures[0] if captures else {}
+    return (c.get("urlkey"), c.get("timestamp"), c.get("filename"), c.get("offset"))
 
 
 def _run_units(units: list[Unit], selection: Selection, quiet: bool) -> int:
@@ -194,19 +245,19 @@ def _run_units(units: list[Unit], selection: Selection, quiet: bool) -> int:
                 if selection.is_done(unit.key, page):
                     previous_first = None
                     continue
-                captures = unit.fetch(page, selection.remaining)
-                if captures is None:
+                kept_before = selection.kept
+                first = _fill_page(unit, page, selection)
+                if first is None:
                     break
-                captures = list(captures) if plan is None else captures
-                if plan is None and page and captures:
-                    first = (captures[0].get("urlkey"), captures[0].get("timestamp"), captures[0].get("offset"))
-                    if first == previous_first:
-                        raise IndexServerError(f"{unit.key}: page {page} repeats page {page - 1}: the server "
-                                               "ignores page=; query it with --page-size unset or per collection")
-                    previous_first = first
-                kept = selection.add_page(unit.key, page, captures)
+                if plan is None and page and first == previous_first and first[0] is not None:
+                    # only where the page count is unknown: guard against a server that ignores page=
+                    raise IndexServerError(f"{unit.key}: page {page} starts like page {page - 1}: the server "
+                                           "seems to ignore page=, so paging would never end")
+                previous_first = first
+                selection.mark_done(unit.key, page)
                 fetched += 1
-                log.debug("%s page %s: kept %d, %d in all", unit.key, page, kept, selection.kept)
+                log.debug("%s page %s: kept %d, %d in all", unit.key, page, selection.kept - kept_before,
+                          selection.kept)
                 bar.update(1)
                 bar.set_postfix(captures=selection.kept)
     finally:

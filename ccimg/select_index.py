@@ -299,7 +299,8 @@ class IndexClient:
         except ValueError as e:
             raise IndexServerError(f"cannot decode the index answer for {where}: {e}") from None
 
-    def pages(self, coll: Collection, pattern: UrlPattern, query: Query, plan: int | None | str) -> Iterator[int | None]:
+    def pages(self, coll: Collection, pattern: UrlPattern, query: Query,
+              plan: int | None | str) -> Iterator[int | None]:
         """Page numbers to fetch for a plan (an endless count when the number of pages is unknown)."""
         if plan == UNPAGED:
             yield None

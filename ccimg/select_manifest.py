@@ -107,16 +107,18 @@ class Selection:
         self._journal_path = self.state / "journal.jsonl"
         self._captures_path = self.state / "captures.tsv"
         fingerprint = json.loads(json.dumps(fingerprint))  # as it will read back
-        if self._journal_path.exists() and self._journal_path.stat().st_size:
-            self._resume(fingerprint)
+        if self._journal_path.exists() and self._journal_path.stat().st_size and self._resume(fingerprint):
+            pass
         else:
             self._captures_path.write_text("")
             with open(self._journal_path, "w", encoding="utf-8") as fh:
                 fh.write(json.dumps({"fingerprint": fingerprint}) + "\n")
+        self._marked = (self.seen, self.kept, self.duplicates, self.revisits, self.unusable)
         self._journal = open(self._journal_path, "a", encoding="utf-8")
         self._captures = open(self._captures_path, "ab")  # binary: tell() is the byte size the journal records
 
-    def _resume(self, fingerprint: dict) -> None:
+    def _resume(self, fingerprint: dict) -> bool:
+        """Pick up an unfinished selection; False when there is nothing worth keeping (no page finished)."""
         entries = []
         with open(self._journal_path, encoding="utf-8") as fh:
             for raw in fh:
@@ -124,7 +126,9 @@ class Selection:
                     entries.append(json.loads(raw))
                 except ValueError:
                     break  # a line cut short when the process died
-        if not entries or entries[0].get("fingerprint") != fingerprint:
+        if not any("done" in e for e in entries):
+            return False  # e.g. the last run failed on its first request: start afresh, whatever its settings
+        if entries[0].get("fingerprint") != fingerprint:
             raise UsageError(f"{self.state} holds an unfinished selection with different settings "
                              f"({entries[0].get('fingerprint') if entries else 'unreadable'}); rerun that command "
                              "to finish it, or pass --restart to throw it away")
@@ -151,6 +155,7 @@ class Selection:
                 digest = row.rstrip("\n").split("\t")[4]
                 if digest:
                     self.digests.add(digest)
+        return True
 
     def _log(self, entry: dict) -> None:
         self._journal.write(json.dumps(entry) + "\n")
@@ -171,15 +176,17 @@ class Selection:
     def is_done(self, key: str, page: int | None) -> bool:
         return (key, page) in self.done
 
-    def add_page(self, key: str, page: int | None, captures: Iterable[dict]) -> int:
-        """Keep the usable, new captures of one page (up to the limit) and mark the page finished."""
-        before = (self.duplicates, self.revisits, self.unusable)
-        kept = seen = 0
+    def add_captures(self, captures: Iterable[dict]) -> int:
+        """Keep the usable, new captures (up to the limit); stops reading `captures` once the limit is reached.
+
+        They count as selected only once their page is marked done (`mark_done`): a resume drops the rest.
+        """
+        kept = 0
         rows = []
         for capture in captures:
             if self.full:
                 break
-            seen += 1
+            self.seen += 1
             if capture.get("mime") == "warc/revisit":
                 self.revisits += 1  # no payload: nothing for the extraction job to read
                 continue
@@ -199,12 +206,21 @@ class Selection:
             kept += 1
             self.kept += 1
         self._captures.write("".join(rows).encode("utf-8"))
+        return kept
+
+    def mark_done(self, key: str, page: int | None) -> None:
+        """The page is finished: journal it (after its captures, so that a resume never skips one)."""
         self._captures.flush()
-        self.seen += seen
+        now = (self.seen, self.kept, self.duplicates, self.revisits, self.unusable)
+        d = [x - y for x, y in zip(now, self._marked)]
+        self._marked = now
         self.done.add((key, page))
-        self._log({"done": key, "page": page, "seen": seen, "kept": kept, "bytes": self._captures.tell(),
-                   "dup": self.duplicates - before[0], "rev": self.revisits - before[1],
-                   "bad": self.unusable - before[2]})
+        self._log({"done": key, "page": page, "seen": d[0], "kept": d[1], "bytes": self._captures.tell(),
+                   "dup": d[2], "rev": d[3], "bad": d[4]})
+
+    def add_page(self, key: str, page: int | None, captures: Iterable[dict]) -> int:
+        kept = self.add_captures(captures)
+        self.mark_done(key, page)
         return kept
 
     def lines(self) -> list[tuple[str, int]]:

@@ -137,9 +137,9 @@ class ParquetSource:
         if self.crawls_on_disk:
             unknown = [s for s in specs if s not in self.crawls_on_disk]
             if unknown:
+                more = f", ... ({len(self.crawls_on_disk)} in all)" if len(self.crawls_on_disk) > 5 else ""
                 raise UsageError(f"unknown crawl id {unknown[0]!r}: {self.source} holds "
-                                 f"{', '.join(self.crawls_on_disk[:5])}"
-                                 + (f", ... ({len(self.crawls_on_disk)} in all)" if len(self.crawls_on_disk) > 5 else ""))
+                                 f"{', '.join(self.crawls_on_disk[:5])}{more}")
         return list(dict.fromkeys(specs))
 
     def _crawl_column_values(self) -> list[str]:
@@ -150,9 +150,11 @@ class ParquetSource:
         rows = self.con.execute(f"SELECT DISTINCT crawl FROM {self.relation(None)} ORDER BY crawl DESC").fetchall()
         return [r[0] for r in rows]
 
-    def select(self, crawl: str | None, pattern: UrlPattern, query: Query, limit: int | None,
-               dedupe: bool) -> Iterator[dict]:
-        """The captures of `pattern` in `crawl`, in the CDX server's order (SURT key, then time)."""
+    def select(self, crawl: str | None, pattern: UrlPattern, query: Query) -> Iterator[dict]:
+        """The captures of `pattern` in `crawl`, in the CDX server's order (SURT key, then time), lazily.
+
+        No SQL LIMIT: --limit counts captures kept after dropping revisits and duplicate digests, so the
+        caller stops reading instead."""
         cols = self.columns(crawl)
         start, end = search_range(pattern)
         where, params = ["url_surtkey >= ?", "url_surtkey < ?"], [start, end]
@@ -184,8 +186,6 @@ class ParquetSource:
                f"url, {opt('content_digest', 'digest')}, {opt('content_mime_type', 'mime')}, "
                f"{opt('url_surtkey', 'urlkey')} FROM {self.relation(crawl)} WHERE {' AND '.join(where)} "
                f"ORDER BY {', '.join(order)}")
-        if limit is not None and not dedupe:
-            sql += f" LIMIT {int(limit)}"  # with dedupe the limit counts distinct digests: the caller stops early
         log.debug("duckdb: %s %s", sql, params)
         try:
             cur = self.con.execute(sql, params)
@@ -208,7 +208,8 @@ def parquet_units(args, query: Query):
             units.append(Unit(
                 key=f"{crawl or 'table'} {pattern.match} {pattern.url}",
                 plan=lambda: UNPAGED,
-                fetch=lambda page, limit, c=crawl, p=pattern: table.select(c, p, query, limit, not args.no_dedupe),
+                fetch=lambda page, limit, c=crawl, p=pattern: table.select(c, p, query),
                 pages=lambda plan: [None],
+                lazy=True,
             ))
     return units, [c or "table" for c in crawls]

@@ -4,13 +4,13 @@ Collections (built in a temporary directory, never in the repository):
 
 - ``iana``: the pywb sample archive served from its own shipped CDX (``cdx_iana.cdx``, 11 fields, 171 lines) with
   ``warcs_iana.warc.gz`` linked in as ``iana.warc.gz``, the name that CDX uses;
-- ``paged``: the shipped ZipNum sample (``zipcdx_zipnum-sample.idx`` + ``.cdx.gz``: 38 blocks of 5 lines), the
+- ``paged``: the shipped ZipNum sample (``zipcdx_zipnum-sample.idx`` + ``.cdx.gz``: 38 blocks of about 5 lines), the
   sharded format of Common Crawl's own index, so ``showNumPages`` and ``page=`` really page;
 - ``cc``: the Common Crawl excerpts in ``cc/``, indexed by pywb itself (``wb-manager add``).
 
-Import the fixture into a test module (``from tests.pywb_server import pywb  # noqa: F401``): the server starts once per test
-process, whichever module asks first, and stops at exit.  The helpers (`start_wayback`, `build_zipnum`, ...) are
-also used by benchmarks/select_local.py.
+A test module wraps `shared_wayback` in a fixture: the server starts once per test process, whichever module
+asks first, and stops at exit.  The helpers (`start_wayback`,
+`build_zipnum`, ...) are also used by benchmarks/select_local.py.
 """
 from __future__ import annotations
 
@@ -154,7 +154,8 @@ def start_wayback(root: Path, timeout: float = 60.0) -> Wayback:
     log_path = root / "wayback.log"
     log = open(log_path, "wb")
     proc = subprocess.Popen([str(BIN / "wayback"), "-b", "127.0.0.1", "-p", str(port), "-d", str(root)],
-                            cwd=root, stdout=log, stderr=subprocess.STDOUT)
+                            cwd=root, stdout=log, stderr=subprocess.STDOUT,
+                            env={**os.environ, "PYTHONUNBUFFERED": "1"})
     log.close()
     server = Wayback(root, port, proc, log_path)
     try:
@@ -179,9 +180,12 @@ def build_shared_collections(root: Path) -> dict[str, Path]:
 _SERVER: Wayback | None = None
 
 
-@pytest.fixture(scope="session")
-def pywb(tmp_path_factory) -> Wayback:
-    """The shared wayback server (one per test process)."""
+def shared_wayback(tmp_path_factory) -> Wayback:
+    """The shared wayback server (one per test process); skips the test where the data or pywb is missing.
+
+    Use it from a session fixture in the test module:
+    ``@pytest.fixture(scope="session")`` / ``def pywb(tmp_path_factory): return shared_wayback(tmp_path_factory)``
+    """
     global _SERVER
     require_shared("cdx", "pywb_sample_archive", "cdx_iana.cdx")
     for name in CC_EXCERPTS:
