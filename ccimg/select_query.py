@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from cdx_toolkit.compat import munge_filter
-from cdx_toolkit.timeutils import pad_timestamp, pad_timestamp_up, timestamp_to_time
+from cdx_toolkit.timeutils import pad_timestamp, timestamp_to_time
 
 MATCH_TYPES = ("exact", "prefix", "host", "domain")
 
@@ -170,23 +170,25 @@ def parse_filter(text: str) -> CdxFilter:
 
 
 def check_timestamp(value: str | None, option: str) -> str | None:
-    """Validate a `--from`/`--to` CDX timestamp (YYYY[MM[DD[hh[mm[ss]]]]])."""
+    """Validate a `--from`/`--to` CDX timestamp: YYYY, then as many more digits of MMDDhhmmss as wanted."""
     if value is None:
         return None
-    if not value.isdigit() or len(value) < 4 or len(value) > 14 or len(value) % 2:
+    if not value.isdigit() or not 4 <= len(value) <= 14:
         raise UsageError(f"{option} {value!r} is not a CDX timestamp: use YYYY, YYYYMM, ... up to YYYYMMDDhhmmss")
-    try:
-        timestamp_to_time(value)
-        if option == "--to":
-            timestamp_to_time(pad_timestamp_up(value))
-    except ValueError as e:
-        raise UsageError(f"{option} {value!r}: {e}") from None
+    if len(value) % 2 == 0:  # a whole number of fields must make a date (an odd length pads like pywb does)
+        try:
+            timestamp_to_time(pad_timestamp(value))
+        except ValueError as e:
+            raise UsageError(f"{option} {value!r}: {e}") from None
     return value
 
 
 def time_bounds(from_ts: str | None, to_ts: str | None) -> tuple[str | None, str | None]:
-    """Full 14-digit bounds, as pywb pads them: --from 2017 is 20170101000000, --to 2017 is 20171231235959."""
-    return (pad_timestamp(from_ts) if from_ts else None, pad_timestamp_up(to_ts) if to_ts else None)
+    """14-digit bounds padded as pywb pads them (warcio's PAD_14_DOWN / PAD_14_UP), so that both APIs agree:
+    --from 2017 is 20170101000000, --to 201702 is 20170231235959 (not a date, but the right string bound)."""
+    lo = from_ts + "10000101000000"[len(from_ts):] if from_ts else None
+    hi = to_ts + "29991231235959"[len(to_ts):] if to_ts else None
+    return lo, hi
 
 
 @dataclass(frozen=True)

@@ -102,8 +102,10 @@ def test_bad_filters_fail_before_any_request():
         parse_filter("stauts:200")
 
 
-@pytest.mark.parametrize("value, ok", [("2017", True), ("201702", True), ("20170229", False), ("2017-01", False),
-                                       ("1700000000", False), ("201", False)])
+@pytest.mark.parametrize("value, ok", [
+    ("2017", True), ("201702", True), ("20140126201", True),
+    ("20170229", False), ("2017-01", False), ("1700000000", False), ("201", False),
+])
 def test_timestamps(value, ok):
     if ok:
         assert check_timestamp(value, "--from") == value
