@@ -144,6 +144,8 @@ class LxmlPage:
 
     `plain`: the <img> whose URL cannot be ambiguous: a non-empty non-data: `src` and no lazy attribute
     and no srcset at all.  For them the record's img_url, width, height and alt are fixed exactly.
+    `lazy`: (img_url, attribute, True) of the <img> with no usable src (missing, empty, data:) and exactly one
+    lazy attribute, not a srcset one (data-src, ...): the lazy-loading case that cannot be ambiguous.
     `sources`: <source> in <picture>: first token of srcset, else of data-srcset (data: values skipped).
     `icon_data`: <link> with an icon rel (icon, apple-touch-icon, mask-icon, image_src) and a data: href.
     """
@@ -155,6 +157,7 @@ class LxmlPage:
     javascript: int = 0
     plain: list[tuple] = field(default_factory=list)
     all_plain: bool = True
+    lazy: list[tuple] = field(default_factory=list)
     sources: list[str] = field(default_factory=list)
     sources_data_only: int = 0
     sources_no_url: int = 0
@@ -203,6 +206,9 @@ def lxml_page(body: bytes, page_url: str, encoding: str | None = None) -> LxmlPa
             out.plain.append((url, el.get("width"), el.get("height"), el.get("alt")))
         else:
             out.all_plain = False
+        present = [a for a in LAZY_ATTRS if el.get(a) is not None]
+        if url is not None and candidate != src and len(present) == 1 and "srcset" not in present[0]:
+            out.lazy.append((url, present[0], True))
     for el in doc.iter("source"):
         # libxml2 does not know that <source> is void and nests a run of them; browsers do not.
         holder = next((a for a in el.iterancestors() if a.tag != "source"), None)
@@ -274,6 +280,12 @@ def check_provenance(path, rows: list[dict], facts: WarcFacts, crawl: str | None
         assert r["fetch_time"] and (ISO_DATE.match(r["fetch_time"]) or not iso_dates), r["fetch_time"]
         assert r["page_host"] == host(r["page_url"]) and r["img_host"] == host(r["img_url"])
         assert r["same_domain"] is (host(r["img_url"]) == host(r["page_url"]))
+    per_page = defaultdict(list)
+    for r in rows:
+        per_page[r["warc_offset"]].append(r)
+    for recs in per_page.values():
+        assert [r["position"] for r in recs] == list(range(len(recs)))  # document order, per page
+        assert {r["page_images"] for r in recs} == {len(recs)}
     # Re-read each record at its offset with a fresh reader: the offset is a real record boundary.
     with open(path, "rb") as f:
         for offset in sorted({r["warc_offset"] for r in rows}):
@@ -300,12 +312,15 @@ def check_img_records_against_lxml(rows: list[dict], facts: WarcFacts) -> dict:
         got_tuples = Counter((r["img_url"], r["width_attr"], r["height_attr"], r["alt"]) for r in got)
         missing = Counter(want.plain) - got_tuples
         assert not missing, (page.url, missing)
+        missing = Counter(want.lazy) - Counter((r["img_url"], r["src_attr"], r["lazy"]) for r in got)
+        assert not missing, (page.url, missing)
         if want.all_plain:
             assert got_tuples == Counter(want.plain), page.url
             totals["plain pages"] += 1
         totals["img"] += want.n_img
         totals["records"] += len(got)
         totals["plain img"] += len(want.plain)
+        totals["lazy img"] += len(want.lazy)
         totals["no_url"] += want.no_url
         totals["data_only"] += want.data_only
         totals["javascript"] += want.javascript
@@ -431,6 +446,7 @@ def test_aeb_img_records_match_lxml(aeb):
     assert (totals["data_only"], totals["no_url"], totals["javascript"]) == (130, 18, 0)
     assert totals["plain img"] == 2039        # checked element by element (URL, width, height, alt)
     assert totals["plain pages"] == 63        # pages whose <img> set is checked exactly
+    assert totals["lazy img"] == 613          # lazy-loaded, checked element by element (URL, attribute)
     assert counters["skipped"]["no_src"] == totals["no_url"] + totals["sources_no_url"]
     assert counters["images"]["emitted"] == len(rows)
 
@@ -540,8 +556,13 @@ def test_webarchive_img_records_match_truth(name, extract):
         # README: 140 HTML pages, 858 <img src>; of those pages 94 answered 200 and hold 788 of the <img>.
         assert (len(truth), len(facts.pages) + len(facts.other_html)) == (858, 140)
         assert (len(facts.pages), sum(got.values())) == (94, 788)
-        in_warc = [r for r in rows if r["element"] == "img" and r["img_url"] in facts.image_urls]
-        assert len({r["img_url"] for r in in_warc}) <= 48  # README: 48 distinct images in the file
+        # README: 824 of the 858 resolve to an image record of the file, 48 distinct images.
+        assert sum(r["in_warc"] == "1" for r in truth) == 824
+        assert len({r["img_url_abs"] for r in truth if r["in_warc"] == "1"}) == 48
+        in_warc = [r["img_url"] for r in rows if r["element"] == "img" and r["img_url"] in facts.image_urls]
+        truth_ok = [r for r in truth if r["page_url"] in ok_pages and r["in_warc"] == "1"]
+        assert len(in_warc) == len(truth_ok)
+        assert set(in_warc) == {r["img_url_abs"] for r in truth_ok}
     else:
         assert len(facts.pages) == 1 and sum(got.values()) == len(truth) == 17
         assert all(r["img_url"] in facts.image_urls for r in rows if r["element"] == "img")  # every <img> resolves
