@@ -36,6 +36,7 @@ DEFAULT_CDX_API = "https://index.commoncrawl.org/"
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 REMOTE_MIN_INTERVAL = 1.0  # seconds between requests to one host; what index.commoncrawl.org asks for
 UNPAGED = "unpaged"  # a source that ignores page= (pywb over a plain CDXJ file): one request gets everything
+PEEK_BYTES = 4096  # of a showNumPages answer: {"pages": 3, "pageSize": 5, "blocks": 11} is 40
 # Set by Hadoop streaming and by mrjob's local/inline runners in every task.
 MAPPER_ENV = ("mapreduce_task_id", "mapred_task_id")
 
@@ -169,12 +170,12 @@ class IndexClient:
         self.session = session
         self.page_size = page_size
 
-    def _get(self, url: str, params=None) -> requests.Response:
+    def _get(self, url: str, params=None, stream: bool = False) -> requests.Response:
         if any(os.environ.get(k) for k in MAPPER_ENV):
             # Thousands of mappers each asking the index server would get the whole cluster's IP banned.
             raise UsageError("refusing to query the index from inside a map task: run `ccimg select` once, on the "
                              "machine that submits the job, and give the job the manifest it writes")
-        return self.session.get(url, params=params)
+        return self.session.get(url, params=params, stream=stream)
 
     # -- which collections ------------------------------------------------------------------------------
     def _collinfo(self, root: str) -> list[Collection] | None:
@@ -249,13 +250,19 @@ class IndexClient:
     def plan(self, coll: Collection, pattern: UrlPattern, query: Query) -> int | None | str:
         """How many pages `pattern` spans in `coll`: a number, None (paged but count unknown) or UNPAGED.
 
-        Asked with ``showNumPages=true&limit=1``: a ZipNum index (Common Crawl, pywb with .idx) answers
-        {"pages": N, ...}; pywb over a plain CDXJ ignores showNumPages and answers one CDX line (hence limit=1).
+        A ZipNum index (Common Crawl, pywb with .idx) answers ``showNumPages=true`` with {"pages": N, ...}.
+        pywb over a plain CDX/CDXJ file ignores it, and limit= too, and sends every matching line: so only the
+        first bytes of the answer are read, enough to tell a page count from CDX lines, and the rest is dropped.
         """
-        resp = self._get(coll.cdx_api, {**self._params(pattern, query), "showNumPages": "true", "limit": 1})
+        resp = self._get(coll.cdx_api, {**self._params(pattern, query), "showNumPages": "true", "limit": 1},
+                         stream=True)
         if resp.status_code == 200:
             try:
-                body = json.loads(resp.text)
+                head = next(resp.iter_content(PEEK_BYTES), b"")
+            finally:
+                resp.close()
+            try:
+                body = json.loads(head)
             except ValueError:
                 body = None
             if isinstance(body, dict) and isinstance(body.get("pages"), int):

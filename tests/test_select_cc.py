@@ -71,7 +71,7 @@ def test_newest_crawl_and_limit(cc):
     rc, lines, err, sent = cc("--crawl", "1", "--url", "commoncrawl.org/*", "--no-filter", "--limit", "3")
     assert rc == 0, err
     assert lines == first_by_digest(recorded_lines("test_multi_cc1_slow_1.jsonl"), limit=3)
-    assert "CC-MAIN-2025-33" in sent[1] and "limit=10" in sent[2]  # the newest; asked for max(10, 2 x 3)
+    assert "CC-MAIN-2025-33" in sent[1] and "limit=13" in sent[2]  # the newest; asked for 3 + 3 // 4 + 10
 
 
 def test_crawl_endpoint_url_is_checked_against_collinfo(replay, capsys, tmp_path):
