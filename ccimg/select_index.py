@@ -36,6 +36,7 @@ DEFAULT_CDX_API = "https://index.commoncrawl.org/"
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 REMOTE_MIN_INTERVAL = 1.0  # seconds between requests to one host; what index.commoncrawl.org asks for
 UNPAGED = "unpaged"  # a source that ignores page= (pywb over a plain CDXJ file): one request gets everything
+UNKNOWN_HOST = ("Name or service not known", "nodename nor servname provided", "No address associated with hostname")
 PEEK_BYTES = 4096  # of a showNumPages answer: {"pages": 3, "pageSize": 5, "blocks": 11} is 40
 # Set by Hadoop streaming and by mrjob's local/inline runners in every task.
 MAPPER_ENV = ("mapreduce_task_id", "mapred_task_id")
@@ -116,6 +117,9 @@ class PoliteSession:
             try:
                 resp = self.session.get(url, params=params, timeout=self.timeout, stream=stream, allow_redirects=True)
             except (requests.ConnectionError, requests.Timeout) as e:
+                if any(s in str(e) for s in UNKNOWN_HOST):  # no such name (or no DNS at all): waiting won't help
+                    raise IndexServerError(f"cannot resolve {host}: is the name right, and is there a network?"
+                                           ) from None
                 problem = f"cannot reach {host}: {type(e).__name__}: {e}"
                 retry_after = None
             else:

@@ -166,6 +166,21 @@ def test_backoff_is_exponential_bounded_and_honours_retry_after(monkeypatch):
         session.get("http://127.0.0.1:1/cdx")
 
 
+def test_an_unknown_host_fails_at_once(monkeypatch):
+    import requests
+
+    fake = FakeClock()
+    session = PoliteSession(retries=6, sleep=fake.sleep, clock=fake.clock)
+
+    def no_dns(url, **kw):
+        raise requests.ConnectionError("Failed to resolve 'index.commoncrawl.org' "
+                                       "([Errno -2] Name or service not known)")
+    monkeypatch.setattr(session.session, "get", no_dns)
+    with pytest.raises(IndexServerError, match="cannot resolve index.commoncrawl.org"):
+        session.get("https://index.commoncrawl.org/collinfo.json")
+    assert fake.sleeps == [] and session.requests == 1
+
+
 class _Resp:
     def __init__(self, status, headers=None, text=""):
         self.status_code, self.headers, self.text = status, headers or {}, text
