@@ -145,6 +145,9 @@ def test_no_filter_limit_and_dedupe(pywb, capsys, tmp_path):
              if "output=json" in line]
     # limit= counts revisits and duplicates too: 7 + 7 // 4 + 10 first, then 4 times more until 7 are kept
     assert [int(m.group(1)) for m in asked] == [18, 72]
+    rc, _, _ = select(capsys, "--cdx-api", pywb.cdx("iana"), "--url", "*.iana.org", "--no-filter", "--no-dedupe",
+                      "--limit", "40", "-o", str(out))
+    assert manifest(out) == expected(rows, "iana.org", "domain", dedupe=False)[:40]  # asked again, none twice
 
 
 def test_several_patterns_and_a_pattern_file(pywb, capsys, tmp_path):
