@@ -376,6 +376,7 @@ def test_cc_readme_numbers(extract):
     # resiliparse: the README says 155 <img> tags on 12 pages (a count of tags in the raw bytes); lxml parses
     # 153 <img> elements; 4 have no src at all, so 149 records, on the 12 pages.
     rows, counters = extract(shared_path("cc", "resiliparse__warcfile.warc.gz"))
+    assert_lines_accounted(counters)
     assert len({r["warc_offset"] for r in rows if r["element"] == "img"}) == 12
     assert counters["skipped"]["no_src"] == 4
 
@@ -441,6 +442,7 @@ def test_aeb_counters_and_provenance(aeb):
 def test_aeb_img_records_match_lxml(aeb):
     """Every page: #<img> records == #<img> with a usable URL (lxml); plain <img> exactly (URL, size, alt)."""
     path, _bodies, rows, counters = aeb
+    assert_lines_accounted(counters)
     facts = warc_facts(path)
     totals = check_img_records_against_lxml(rows, facts)
     # How much the independent rule covered, so that a silent shrink of coverage fails too.
@@ -462,6 +464,7 @@ def test_aeb_picture_sources_lazy_data_srcset(aeb):
     <source> elements; the <img> of the same pictures are handled right (data: src, real data-src).
     """
     path, _bodies, rows, counters = aeb
+    assert_lines_accounted(counters)
     facts = warc_facts(path)
     source_rows = defaultdict(list)
     for r in rows:

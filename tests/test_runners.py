@@ -9,6 +9,7 @@ from __future__ import annotations
 import importlib.util
 import json
 import os
+import shlex
 import shutil
 import subprocess
 import sys
@@ -194,6 +195,7 @@ def test_spark_aggregate_switch_alone(manifest, spark_aggregates):
     second job option (hence the fixture's "--html-parser lexbor") puts a space in the string and it works.
     """
     rows, counters = run_spark("--aggregate", str(manifest[0]))
+    assert_lines_accounted(counters)
     assert stable_aggregates(rows) == stable_aggregates(spark_aggregates[0])
     assert counters == spark_aggregates[1]
 
@@ -208,9 +210,9 @@ def test_command_line_local_run_writes_jsonl(tmp_path):
     env = {k: v for k, v in os.environ.items() if k != "MRJOB_CONF"}
     env["HOME"] = str(tmp_path)  # no ~/.mrjob.conf of whoever runs the tests
     out = tmp_path / "out.jsonl"
-    with open(out, "wb") as stdout:
-        proc = subprocess.run([sys.executable, "-m", "jobs.extract_images", "-r", "local", str(warc)],
-                              stdout=stdout, stderr=subprocess.PIPE, cwd=REPO, env=env, timeout=300)
+    python, warc_arg, out_arg = (shlex.quote(str(x)) for x in (sys.executable, warc, out))
+    command = f"{python} -m jobs.extract_images -r local {warc_arg} > {out_arg}"
+    proc = subprocess.run(command, shell=True, stderr=subprocess.PIPE, cwd=REPO, env=env, timeout=300)
     stderr = proc.stderr.decode("utf-8", "replace")
     assert proc.returncode == 0, stderr[-3000:]
     text = out.read_text(encoding="utf-8")
@@ -221,4 +223,5 @@ def test_command_line_local_run_writes_jsonl(tmp_path):
     inline_rows, _ = run_job(ExtractImagesJob, ["-r", "inline", str(warc)])
     assert len(rows) == 157
     assert canonical(rows) == canonical(inline_rows)
-    assert "emitted=157" in stderr  # the counters go to stderr, never into the output
+    # The counters go to stderr, never into the output: every line accounted for, 157 images.
+    assert all(f"\t\t{c}\n" in stderr for c in ("lines=1", "lines ok=1", "warc files=1", "emitted=157")), stderr
