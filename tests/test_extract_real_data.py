@@ -138,9 +138,10 @@ class LxmlPage:
     The independent <img> rule (`usable`): an <img> outside <template> yields an image record when its
     candidate URL is usable (see `usable_url`).  The candidate is `src` when `src` is non-empty and not a
     data: URI; otherwise the first non-empty, non-data: value among LAZY_ATTRS (first token of a srcset).
-    `no_url`: neither; `data_only`: only data: values.  The job's own rule differs in one respect (it
-    prefers a lazy attribute over a placeholder-looking src such as blank.gif); both rules give a record
-    for the same elements unless a placeholder src sits beside an unusable lazy value.
+    `no_url`: neither; `data_only`: only data: values.  The job's own rule differs in details (it prefers a
+    lazy attribute over a placeholder-looking src such as blank.gif, and parses srcset the WHATWG way), which
+    change WHICH URL an <img> gives but, unless a placeholder src sits beside an unusable lazy value, not
+    WHETHER it gives one: so the counts must be equal, page by page, and the tests assert exactly that.
 
     `plain`: the <img> whose URL cannot be ambiguous: a non-empty non-data: `src` and no lazy attribute
     and no srcset at all.  For them the record's img_url, width, height and alt are fixed exactly.
