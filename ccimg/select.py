@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterable
 
-from ccimg.select_index import DEFAULT_CDX_API, IndexClient, PoliteSession
+from ccimg.select_index import DEFAULT_CDX_API, IndexClient, PoliteSession, page_numbers
 from ccimg.select_manifest import Selection
 from ccimg.select_query import (
     DEFAULT_FILTERS,
@@ -161,6 +161,11 @@ def _check_common(args) -> None:
         raise UsageError("--page-size needs a number of blocks >= 1")
     if args.retries < 0 or args.backoff < 0 or (args.min_interval is not None and args.min_interval < 0):
         raise UsageError("--retries, --backoff and --min-interval cannot be negative")
+    # checked now, not after an hour of index queries
+    if args.parts == 1 and args.output.is_dir():
+        raise UsageError(f"-o {args.output} is a directory: name a file (or pass --parts N for part files in it)")
+    if args.parts > 1 and args.output.exists() and not args.output.is_dir():
+        raise UsageError(f"--parts {args.parts} writes a directory of part files, but {args.output} is a file")
 
 
 @dataclass
@@ -170,7 +175,6 @@ class Unit:
     key: str  # in the journal
     plan: Callable[[], object]
     fetch: Callable[[int | None, int | None], Iterable[dict] | None]  # (page, limit): None past the last page
-    pages: Callable[[object], Iterable[int | None]]
     lazy: bool = False  # fetch ignores limit and yields lazily: just stop reading (DuckDB)
 
 
@@ -242,7 +246,7 @@ def _run_units(units: list[Unit], selection: Selection, quiet: bool) -> int:
                     bar.refresh()
             log.debug("%s: %s", unit.key, f"{plan} pages" if isinstance(plan, int) else plan or "pages unknown")
             previous_first = None
-            for page in unit.pages(plan):
+            for page in page_numbers(plan):
                 if selection.full:
                     break
                 if selection.is_done(unit.key, page):
@@ -280,7 +284,6 @@ def _index_units(args, query: Query) -> tuple[list[Unit], list[str]]:
                 key=f"{coll.id} {pattern.match} {pattern.url}",
                 plan=lambda c=coll, p=pattern: client.plan(c, p, query),
                 fetch=lambda page, limit, c=coll, p=pattern: client.fetch(c, p, query, page, limit),
-                pages=lambda plan, c=coll, p=pattern: client.pages(c, p, query, plan),
             ))
     return units, [c.id for c in collections]
 
@@ -339,6 +342,9 @@ def run(args) -> int:
     except SelectError as e:
         print(f"ccimg select: error: {e}", file=sys.stderr)
         return e.exit_code
+    except OSError as e:  # the manifest or its state cannot be written
+        print(f"ccimg select: error: {e}", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         where = f"; state in {selection.state}" if selection else ""
         print(f"ccimg select: interrupted; rerun the same command to resume{where}", file=sys.stderr)

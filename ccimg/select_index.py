@@ -310,18 +310,18 @@ class IndexClient:
         except ValueError as e:
             raise IndexServerError(f"cannot decode the index answer for {where}: {e}") from None
 
-    def pages(self, coll: Collection, pattern: UrlPattern, query: Query,
-              plan: int | None | str) -> Iterator[int | None]:
-        """Page numbers to fetch for a plan (an endless count when the number of pages is unknown)."""
-        if plan == UNPAGED:
-            yield None
-        elif plan is None:
-            page = 0
-            while True:
-                yield page
-                page += 1
-        else:
-            yield from range(plan)
+
+def page_numbers(plan: int | None | str) -> Iterator[int | None]:
+    """The pages to fetch for a plan: 0..N-1, None for an unpaged source, an endless count when N is unknown."""
+    if plan == UNPAGED:
+        yield None
+    elif plan is None:
+        page = 0
+        while True:
+            yield page
+            page += 1
+    else:
+        yield from range(plan)
 
 
 def _is_no_captures(resp: requests.Response) -> bool:

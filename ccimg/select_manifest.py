@@ -64,6 +64,8 @@ def split_weighted(items: list[tuple[str, int]], parts: int) -> list[list[str]]:
 def write_manifest(output: Path, lines: list[tuple[str, int]], parts: int) -> list[Path]:
     """Write `lines` to `output` (parts == 1) or to `output`/part-NNNNN.tsv; atomically, file by file."""
     if parts <= 1:
+        if output.is_dir():
+            raise UsageError(f"-o {output} is a directory: name a file (or pass --parts N for part files in it)")
         targets = [(output, [line for line, _ in lines])]
     else:
         if output.exists() and not output.is_dir():

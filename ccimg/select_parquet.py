@@ -209,7 +209,6 @@ def parquet_units(args, query: Query):
                 key=f"{crawl or 'table'} {pattern.match} {pattern.url}",
                 plan=lambda: UNPAGED,
                 fetch=lambda page, limit, c=crawl, p=pattern: table.select(c, p, query),
-                pages=lambda plan: [None],
                 lazy=True,
             ))
     return units, [c or "table" for c in crawls]

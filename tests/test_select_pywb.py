@@ -357,3 +357,13 @@ def test_never_from_inside_a_mapper(pywb, capsys, tmp_path, monkeypatch):
     rc, _, err = select(capsys, "--cdx-api", pywb.cdx("iana"), "--url", "*.iana.org", "-o", str(tmp_path / "s"))
     assert rc == 2 and "refusing to query the index from inside a map task" in err
     assert len(pywb.cdx_requests("iana")) == before
+
+
+def test_output_checked_before_any_request(capsys, tmp_path):
+    closed = f"http://127.0.0.1:{_closed_port()}/x/cdx"
+    rc, _, err = select(capsys, "--cdx-api", closed, "--retries", "0", "--url", "a.org", "-o", str(tmp_path))
+    assert rc == 2 and "is a directory" in err
+    (tmp_path / "f").write_text("")
+    rc, _, err = select(capsys, "--cdx-api", closed, "--retries", "0", "--url", "a.org", "--parts", "2",
+                        "-o", str(tmp_path / "f"))
+    assert rc == 2 and "writes a directory of part files" in err
