@@ -47,7 +47,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.formatter_class = argparse.RawDescriptionHelpFormatter
     parser.epilog = (
         "examples:\n"
-        "  ccimg select --crawl CC-MAIN-2025-33 --url '*.example.com' --url example.org/blog/* -o sel.tsv\n"
+        "  ccimg select --crawl CC-MAIN-2025-33 --url '*.example.com' --url 'example.org/blog/*' -o sel.tsv\n"
         "  python -m jobs.extract_images -r inline sel.tsv > images.jsonl\n"
         "  ccimg select --cdx-api http://127.0.0.1:8080/my-coll/cdx --url example.com --match host -o sel.tsv\n"
         "  ccimg select --parquet s3://commoncrawl/cc-index/table/cc-main/warc/ --crawl CC-MAIN-2025-33 \\\n"

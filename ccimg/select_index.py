@@ -114,6 +114,7 @@ class PoliteSession:
         for attempt in range(self.retries + 1):
             self._wait_turn(host)
             self.requests += 1
+            log.debug("GET %s %s", url, params or "")
             try:
                 resp = self.session.get(url, params=params, timeout=self.timeout, stream=stream, allow_redirects=True)
             except (requests.ConnectionError, requests.Timeout) as e:

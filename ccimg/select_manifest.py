@@ -109,9 +109,8 @@ class Selection:
         self._journal_path = self.state / "journal.jsonl"
         self._captures_path = self.state / "captures.tsv"
         fingerprint = json.loads(json.dumps(fingerprint))  # as it will read back
-        if self._journal_path.exists() and self._journal_path.stat().st_size and self._resume(fingerprint):
-            pass
-        else:
+        journal = self._journal_path
+        if not (journal.exists() and journal.stat().st_size and self._resume(fingerprint)):
             self._captures_path.write_text("")
             with open(self._journal_path, "w", encoding="utf-8") as fh:
                 fh.write(json.dumps({"fingerprint": fingerprint}) + "\n")
