@@ -96,7 +96,8 @@ class LexborBackend:
             count = 0
             c = parent.child
             while c is not None:
-                if not c.tag.startswith("-"):
+                tag = c.tag  # None for a bogus comment such as <?php ?>
+                if tag and not tag.startswith("-"):
                     count += 1
                 c = c.next
             siblings = self._sibling_cache[key] = count - 1
@@ -116,7 +117,7 @@ class LexborBackend:
                 if budget.add(c.text(deep=False)):
                     return budget.text()
                 c = c.next
-            elif tag.startswith("-") or tag in TEXT_SKIP_TAGS:
+            elif not tag or tag.startswith("-") or tag in TEXT_SKIP_TAGS:
                 c = c.next
             else:
                 stack.append(c.next)

@@ -50,7 +50,8 @@ class PageImages:
 
 
 def url_extension(url: str) -> str:
-    path = urlsplit(url).path if "//" in url or "?" in url or "#" in url else url
+    """The lower-cased extension of the URL's last path segment ('' if none)."""
+    path = url.split("#", 1)[0].split("?", 1)[0]
     last = path.rsplit("/", 1)[-1]
     return last.rsplit(".", 1)[-1].lower() if "." in last else ""
 
@@ -85,6 +86,21 @@ def _img_source(attrs: dict) -> tuple[str | None, str | None, bool]:
         return v, "srcset", False
     if src:
         return src, "src", False
+    return None, None, False
+
+
+def _source_srcset(attrs: dict) -> tuple[str | None, str | None, bool]:
+    """(raw url, attribute name, lazy?) for a <picture><source>: `srcset`, unless it is a data: placeholder
+    and a lazy-loading `data-srcset` holds the real candidates (lazysizes' pattern)."""
+    src = first_url(_attr(attrs, "srcset"))
+    if src and not src.startswith("data:"):
+        return src, "srcset", False
+    for name in LAZY_SRCSET_ATTRS:
+        v = first_url(_attr(attrs, name))
+        if v and not v.startswith("data:"):
+            return v, name, True
+    if src:
+        return src, "srcset", False
     return None, None, False
 
 
@@ -142,9 +158,8 @@ class ImageExtractor:
             elif tag == "source":
                 if backend_parent_tag(backend, node) != "picture":
                     continue  # <source> of <video>/<audio>: not an image
-                src_attr = "srcset" if attrs.get("srcset") else "data-srcset"
-                raw = first_url(_attr(attrs, src_attr))
-                if not raw:
+                raw, src_attr, lazy = _source_srcset(attrs)
+                if raw is None:
                     result.skipped["no_src"] += 1
                     continue
             else:

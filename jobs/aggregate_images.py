@@ -2,8 +2,10 @@
 
 The merge functions are shared by `ExtractImagesJob --aggregate` (one run from WARC to
 aggregates) and by `AggregateImagesJob`, which reads the JSONL records of an earlier
-extraction run.  Lists are capped so that a logo used on a million pages stays small;
-page counts stay exact (a set of 64-bit page URL hashes per image).
+extraction run.  Lists are capped so that a logo used on a million pages stays small: a
+capped list keeps its MAX_LIST smallest values, and `example_page` is the smallest page URL,
+so the output does not depend on the order in which an engine merges partials.  Page and
+site counts stay exact (sets of 64-bit hashes per image).
 """
 from __future__ import annotations
 
@@ -28,7 +30,7 @@ def partial_from_record(rec: dict) -> dict:
         "pages": [_page_hash(rec.get("page_url") or "")],
         "sites": [rec.get("page_host") or ""],
         "alts": [rec["alt"]] if rec.get("alt") else [],
-        "declared_sizes": [f"{w}x{h}"] if w is not None or h is not None else [],
+        "declared_sizes": [declared_size(w, h)] if w is not None or h is not None else [],
         "elements": {rec.get("element") or "?": 1},
         "crawls": [rec["crawl"]] if rec.get("crawl") else [],
         "first_seen": rec.get("fetch_time"),
@@ -37,13 +39,14 @@ def partial_from_record(rec: dict) -> dict:
     }
 
 
+def declared_size(width: str | None, height: str | None) -> str:
+    """`640x480` from the raw attributes; a missing side stays empty (`640x`)."""
+    return f"{(width or '').strip()}x{(height or '').strip()}"
+
+
 def _union(a: list, b: list, cap: int | None) -> list:
-    seen = dict.fromkeys(a)
-    for x in b:
-        if cap is not None and len(seen) >= cap:
-            break
-        seen.setdefault(x)
-    return list(seen)
+    merged = sorted(set(a) | set(b))
+    return merged if cap is None else merged[:cap]
 
 
 def merge_partials(partials) -> dict:
@@ -65,6 +68,8 @@ def merge_partials(partials) -> dict:
         out["first_seen"] = min(times) if times else None
         times = [t for t in (out["last_seen"], p["last_seen"]) if t]
         out["last_seen"] = max(times) if times else None
+        pages = [u for u in (out["example_page"], p["example_page"]) if u]
+        out["example_page"] = min(pages) if pages else None
     return out or {}
 
 

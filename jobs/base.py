@@ -9,8 +9,10 @@ a log line that names it.  Counter invariant, checked by the tests:
 """
 from __future__ import annotations
 
+import atexit
 import logging
 import os
+import shutil
 import sys
 import tempfile
 from dataclasses import dataclass
@@ -97,6 +99,7 @@ class CCJob(MRJob):
         if not warcs:
             return paths
         folder = tempfile.mkdtemp(prefix="ccimg-inputs-")
+        atexit.register(shutil.rmtree, folder, ignore_errors=True)
         out = []
         for i, p in enumerate(paths):
             if p in warcs:
@@ -108,6 +111,21 @@ class CCJob(MRJob):
             else:
                 out.append(p)
         return out
+
+    def _runner_kwargs(self):
+        kwargs = super()._runner_kwargs()
+        extra = kwargs.get("extra_args") or []
+        if len(extra) == 1 and extra[0].startswith("-"):
+            # mrjob 0.7.4's Spark runner passes job options as `--job-args '<options>'`, and its harness
+            # refuses a value that is one lone flag ("--aggregate"): give it a second, harmless option.
+            kwargs["extra_args"] = [*extra, "--max-payload", str(self.options.max_payload)]
+        runner = self.options.runner or "inline"
+        master = kwargs.get("spark_master") or "local"
+        if runner == "spark" and not kwargs.get("python_bin") and master.startswith("local"):
+            # In local mode the executors are this machine: use this interpreter (the venv), not
+            # whatever `python3` is first on PATH, which may not have the project installed.
+            kwargs["python_bin"] = [sys.executable]
+        return kwargs
 
     # -- counters and logs ---------------------------------------------------------------------
     def count(self, group: str, name: str, amount: int = 1) -> None:

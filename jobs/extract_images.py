@@ -40,6 +40,8 @@ class ExtractImagesJob(ImageAggregation, CCJob):
         html, _encoding = decode_html(payload, record.http_content_type)
         page = self.extractor.extract(html, record.url or "")
         self.count("pages", "html")
+        if record.date is None:
+            self.count("records", "without a valid WARC-Date")
         self.count("pages", "html bytes", len(payload))
         if not page.images:
             self.count("pages", "without images")

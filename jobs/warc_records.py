@@ -8,6 +8,7 @@ from __future__ import annotations
 import io
 import re
 import zlib
+from datetime import datetime, timezone
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import BinaryIO
@@ -29,6 +30,23 @@ class WarcFormatError(Exception):
     def __init__(self, kind: str, message: str):
         super().__init__(message)
         self.kind = kind
+
+
+def normalise_warc_date(value: str | None) -> str | None:
+    """ISO 8601 UTC (`2020-08-08T17:27:41Z`), or None where the header is not a date.
+
+    Why: aggregates compare dates as strings, and real archives carry odd ones
+    (ClueWeb: `2008-10-294T05:21:46-0700`).
+    """
+    if not value:
+        return None
+    try:
+        dt = datetime.fromisoformat(value.strip())
+    except ValueError:
+        return None
+    if dt.tzinfo is not None:
+        dt = dt.astimezone(timezone.utc)
+    return dt.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def crawl_from_name(name: str) -> str | None:
@@ -96,7 +114,7 @@ def _to_record(rec, offset: int) -> Record:
     return Record(
         type=rec.rec_type,
         url=headers.get_header("WARC-Target-URI"),
-        date=headers.get_header("WARC-Date"),
+        date=normalise_warc_date(headers.get_header("WARC-Date")),
         record_id=headers.get_header("WARC-Record-ID"),
         offset=offset,
         http_status=status,
