@@ -120,16 +120,18 @@ class ServerProcess:
 _SERVING = re.compile(r"Serving HTTP on \S+ port (\d+)")
 
 
-def start_range_http_server(directory: str | os.PathLike) -> ServerProcess:
-    """`python -m RangeHTTPServer 0 --bind 127.0.0.1` serving `directory`; the OS picks the port.
+def start_static_http_server(directory: str | os.PathLike, module: str = "RangeHTTPServer") -> ServerProcess:
+    """`python -m MODULE 0 --bind 127.0.0.1` serving `directory`; the OS picks the port.
 
-    RangeHTTPServer serves its working directory and prints the port it bound: reading that
-    line back avoids any race for a free port.
+    MODULE is `RangeHTTPServer` (honours Range: the default) or `http.server` (the standard
+    library's, which ignores Range and answers 200 with the whole file: for testing that the
+    job notices).  Both serve their working directory and print the port they bound: reading
+    that line back avoids any race for a free port.
     """
-    workdir = Path(tempfile.mkdtemp(prefix="ccimg-rangehttp-"))
+    workdir = Path(tempfile.mkdtemp(prefix="ccimg-static-http-"))
     log = workdir / "server.log"
     with open(log, "wb") as out:
-        proc = subprocess.Popen([sys.executable, "-u", "-m", "RangeHTTPServer", "0", "--bind", HOST],
+        proc = subprocess.Popen([sys.executable, "-u", "-m", module, "0", "--bind", HOST],
                                 cwd=str(directory), stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
     server = ServerProcess(proc, 0, log, workdir)
     try:
@@ -140,13 +142,18 @@ def start_range_http_server(directory: str | os.PathLike) -> ServerProcess:
                 server.port = int(m.group(1))
                 break
             if proc.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"RangeHTTPServer did not start:\n{_tail(log)}")
+                raise RuntimeError(f"{module} did not start:\n{_tail(log)}")
             time.sleep(0.05)
         wait_until_answers(server.url, proc=proc, log=log)
     except BaseException:
         server.stop()
         raise
     return server
+
+
+def start_range_http_server(directory: str | os.PathLike) -> ServerProcess:
+    """RangeHTTPServer (answers Range with 206) over `directory` on 127.0.0.1."""
+    return start_static_http_server(directory, "RangeHTTPServer")
 
 
 # -- (b) moto's S3 server ----------------------------------------------------------------------
@@ -236,9 +243,14 @@ class Fail:
 @dataclass(frozen=True)
 class ResetAfter:
     """Send the status line and headers for the whole (range of the) file, then `nbytes` of the
-    body, then reset the connection (SO_LINGER 0 and close: the client gets ECONNRESET)."""
+    body, then reset the connection (SO_LINGER 0 and close: the client gets ECONNRESET).
+
+    A reset makes the client's kernel drop whatever it received but the program had not read
+    yet: `pause` seconds between the last byte and the reset let the client read them first
+    (for a test that a stream resumes from the byte it really reached)."""
 
     nbytes: int
+    pause: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -256,11 +268,12 @@ class Script:
 
 @dataclass
 class Hit:
-    """One request as the flaky server saw it."""
+    """One request as the flaky server saw it (`at`: time.monotonic() when it arrived)."""
 
     path: str
     range: str | None
     action: str
+    at: float = field(default_factory=time.monotonic)
 
 
 class _FlakyHandler(BaseHTTPRequestHandler):
@@ -353,6 +366,10 @@ class _FlakyHandler(BaseHTTPRequestHandler):
                     return
                 left -= len(chunk)
         if isinstance(action, ResetAfter):
+            with contextlib.suppress(OSError):
+                self.wfile.flush()
+            if action.pause:
+                self.server.flaky.stopping.wait(min(action.pause, 30.0))
             self._reset()
 
     def _plain(self, status: int, body: bytes, head: bool) -> None:
