@@ -8,7 +8,11 @@ Everything else (which elements count, URL resolution, lazy loading) is decided 
 
 A backend exposes:
   parse(html) -> doc, base_href(doc) -> str | None, candidates(doc) -> [(tag, attrs, node)],
-  context(node) -> (parent_tag, parent_text, dom_depth, dom_siblings)
+  context(node) -> (parent_tag, parent_text, dom_depth, dom_siblings, in_noscript)
+
+Both parse as a browser with scripting disabled (the WHATWG "scripting flag" off), so
+<noscript> content is markup, not text: its images are found, and flagged `in_noscript`
+(most are fallbacks for lazy-loaded images that appear again outside).
 """
 from __future__ import annotations
 
@@ -81,15 +85,18 @@ class LexborBackend:
             attrs = {k: ("" if v is None else v) for k, v in node.attributes.items()}
             yield node.tag, attrs, node
 
-    def context(self, node) -> tuple[str | None, str, int, int]:
+    def context(self, node) -> tuple[str | None, str, int, int, bool]:
         parent = node.parent
         depth = 0
+        noscript = False
         p = parent
         while p is not None and p.tag != "-document":
             depth += 1
+            if p.tag == "noscript":
+                noscript = True
             p = p.parent
         if parent is None or parent.tag == "-document":
-            return None, "", depth, 0
+            return None, "", depth, 0, noscript
         key = parent.mem_id
         siblings = self._sibling_cache.get(key)
         if siblings is None:
@@ -101,7 +108,7 @@ class LexborBackend:
                     count += 1
                 c = c.next
             siblings = self._sibling_cache[key] = count - 1
-        return parent.tag, self._text(parent), depth, siblings
+        return parent.tag, self._text(parent), depth, siblings, noscript
 
     def _text(self, node) -> str:
         budget = _TextBudget(self.text_limit)
@@ -162,15 +169,17 @@ class Bs4Backend:
 
     def context(self, node):
         parent = node.parent
-        depth = sum(1 for p in node.parents if p.name != "[document]")
+        names = [p.name for p in node.parents if p.name != "[document]"]
+        depth = len(names)
+        noscript = "noscript" in names
         if parent is None or parent.name == "[document]":
-            return None, "", depth, 0
+            return None, "", depth, 0, noscript
         key = id(parent)
         siblings = self._sibling_cache.get(key)
         if siblings is None:
             siblings = self._sibling_cache[key] = sum(
                 1 for c in parent.contents if isinstance(c, self._tag_cls)) - 1
-        return parent.name, self._text(parent), depth, siblings
+        return parent.name, self._text(parent), depth, siblings, noscript
 
     def _text(self, node) -> str:
         budget = _TextBudget(self.text_limit)

@@ -24,6 +24,7 @@ FIELDS: dict[str, str] = {
     "style": "style attribute (raw, first 200 chars) or null",
     "loading": "loading attribute (raw) or null",
     "lazy": "true when img_url came from a lazy-loading attribute instead of src",
+    "in_noscript": "inside <noscript> (parsed as markup, as by a browser without scripts): mostly fallbacks",
     "rel": "rel attribute of <link>/<a> (raw) or null",
     "parent_tag": "tag name of the parent element",
     "parent_text": "text of the parent element, whitespace collapsed, at most 500 characters",

@@ -183,7 +183,7 @@ class ImageExtractor:
             if parts.scheme not in ("http", "https") or not img_host:
                 result.skipped["other_scheme"] += 1
                 continue
-            parent_tag, parent_text, depth, siblings = backend.context(node)
+            parent_tag, parent_text, depth, siblings, in_noscript = backend.context(node)
             srcset = _attr(attrs, "srcset")
             if srcset is None:
                 srcset = _attr(attrs, "data-srcset")
@@ -205,6 +205,7 @@ class ImageExtractor:
                 "style": style[:200] if style is not None else None,
                 "loading": _attr(attrs, "loading"),
                 "lazy": lazy,
+                "in_noscript": in_noscript,
                 "rel": _attr(attrs, "rel"),
                 "parent_tag": parent_tag,
                 "parent_text": parent_text,

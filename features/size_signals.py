@@ -101,7 +101,8 @@ def srcset_widths(rec: dict) -> list[int]:
     return out
 
 
-# URL size patterns, most specific first.  Named groups: w, h, s (square / longest side), code.
+# URL size patterns.  Query parameters come first: a CDN resizes the file the path names
+# (`name-3542x3542.png?w=100` is 100 px wide).  Named groups: w, h, s (longest side), code.
 _URL_PATTERNS: list[tuple[str, re.Pattern]] = [
     # WordPress / Shopify / many CMS: name-300x200.jpg, name_300x200.jpg, /300x200/
     ("wxh", re.compile(r"[-_/@](?P<w>\d{2,4})x(?P<h>\d{2,4})(?:[-_@/.]|$)")),
@@ -114,14 +115,40 @@ _URL_PATTERNS: list[tuple[str, re.Pattern]] = [
                           r"w(?P<w>\d{2,4})-h(?P<h>\d{2,4}))(?:[-/]|$)")),
     # Cloudinary and similar path transforms: w_300,h_200 / c_fill,w_640
     ("cdn-path", re.compile(r"[/,](?:w_(?P<w>\d{2,4}))(?:,h_(?P<h>\d{2,4}))?[,/]")),
-    # query parameters: ?w=800&h=600, width=, resize=800x600, fit=800,600
-    ("query", re.compile(r"[?&](?:w|width|imwidth|maxwidth|resize|fit)=(?P<w>\d{2,4})"
-                         r"(?:(?:x|%2c|,)(?P<h>\d{2,4}))?(?:[&#]|$)", re.I)),
 ]
+# Query parameters, strongest first: an exact resize beats a width, which beats a bounding box.
+_QUERY_WIDTH = [re.compile(r"[?&]resize=(?P<w>\d{2,4})(?:(?:x|,)(?P<h>\d{2,4}))?(?:[&#]|$)", re.I),
+                re.compile(r"[?&](?:w|width|imwidth|maxwidth)=(?P<w>\d{2,4})(?:[&#]|$)", re.I),
+                re.compile(r"[?&]fit=(?P<w>\d{2,4})(?:(?:x|,)(?P<h>\d{2,4}))?(?:[&#]|$)", re.I)]
 _QUERY_HEIGHT = re.compile(r"[?&](?:h|height|maxheight)=(?P<h>\d{2,4})(?:[&#]|$)", re.I)
+_QUERY_DPR = re.compile(r"[?&]dpr=(?P<dpr>[1-4](?:\.\d+)?)(?:[&#]|$)", re.I)
 # Flickr size codes: longest side in px (https://www.flickr.com/services/api/misc.urls.html)
 FLICKR_CODES = {"s": 75, "q": 150, "t": 100, "m": 240, "n": 320, "w": 400, "z": 640, "c": 800, "b": 1024,
                 "h": 1600, "k": 2048, "o": 2048}
+
+
+def _query_size(u: str) -> SizeSignal | None:
+    if "?" not in u:
+        return None
+    for pat in _QUERY_WIDTH:
+        m = pat.search(u)
+        if m:
+            w = int(m.group("w"))
+            h = int(m.group("h")) if m.groupdict().get("h") else None
+            break
+    else:
+        w = h = None
+    if h is None:
+        mh = _QUERY_HEIGHT.search(u)
+        h = int(mh.group("h")) if mh else None
+    if w is None and h is None:
+        return None
+    md = _QUERY_DPR.search(u)
+    if md:  # device pixel ratio: the file is dpr times the CSS size
+        dpr = float(md.group("dpr"))
+        w = round(w * dpr) if w is not None else None
+        h = round(h * dpr) if h is not None else None
+    return SizeSignal(w, h, "url-pattern", "query")
 
 
 def url_size(url: str) -> SizeSignal | None:
@@ -129,8 +156,12 @@ def url_size(url: str) -> SizeSignal | None:
     if not url:
         return None
     u = unquote(url)
+    sig = _query_size(u)
+    if sig is not None:
+        return sig
+    path = u.split("?", 1)[0]
     for name, pat in _URL_PATTERNS:
-        m = pat.search(u)
+        m = pat.search(path)
         if not m:
             continue
         g = m.groupdict()
@@ -144,9 +175,6 @@ def url_size(url: str) -> SizeSignal | None:
             return SizeSignal(int(g["s"]), None, "url-pattern", f"{name}-longest")
         w = int(g["w"]) if g.get("w") else None
         h = int(g["h"]) if g.get("h") else None
-        if name == "query" and h is None:
-            mh = _QUERY_HEIGHT.search(u)
-            h = int(mh.group("h")) if mh else None
         if w is not None or h is not None:
             return SizeSignal(w, h, "url-pattern", name)
     return None

@@ -27,11 +27,13 @@ _EXTENSION = re.compile(r"\.[^.\n]{0,4}$", re.M)
 _PIECE_SPLIT = re.compile(r"[/.\-]")
 _TOKEN = re.compile(r"\w+")
 _TOKEN_OR_NEWLINE = re.compile(r"\w+|\n")
+_ENCODED_NEWLINE = re.compile(r"%0[aA]")
 _SEPARATOR_CODES = np.array([ord(c) for c in "/.-\n"], dtype=np.uint32)
 
 _P = np.uint64(0x9E3779B97F4A7C15 | 1)  # odd 64-bit multiplier of the polynomial hash
 _MIX = np.uint64(0xBF58476D1CE4E5B9)  # multiplicative mixing before taking table bits
 _MASK64 = (1 << 64) - 1
+CHUNK = 2048  # URLs per chunk of the batch n-gram path
 
 
 def url_of(item) -> str:
@@ -94,63 +96,95 @@ def gram_hash(gram: str) -> int:
 # --------------------------------------------------------------------------- batch n-gram hashing
 
 def _joined_preprocessed(urls: list[str]) -> str:
-    """The preprocessed URLs joined by newlines, computed with whole-string operations."""
-    joined = "\n".join(_clean(u) for u in urls)
-    decoded = unquote(joined)
-    if decoded.count("\n") != len(urls) - 1:  # an encoded newline (%0A) inside a URL: go one by one
-        return "\n".join(preprocess_url(u) for u in urls)
-    return _EXTENSION.sub("", _SCHEME.sub("", decoded.lower()))
+    """The preprocessed URLs joined by newlines, computed with whole-string operations.
+
+    Equal to `"\\n".join(map(preprocess_url, urls))`: `%0A` becomes `%20` before decoding (the
+    reference turns a decoded newline into a space), and the regexes work per line (re.M).
+    """
+    joined = "\n".join(urls)
+    if joined.count("\n") != len(urls) - 1:
+        joined = "\n".join(u.replace("\n", " ") for u in urls)
+    joined = joined.replace("\r", " ")
+    if "%" in joined:
+        joined = unquote(_ENCODED_NEWLINE.sub("%20", joined))
+    return _EXTENSION.sub("", _SCHEME.sub("", joined.lower()))
+
+
+def _joined_normalised(urls: list[str]) -> str:
+    """`"\\n".join(map(normalise_url, urls))` with whole-string operations (the TOKENS input)."""
+    joined = "\n".join(urls)
+    if joined.count("\n") != len(urls) - 1:
+        joined = "\n".join(u.replace("\n", " ") for u in urls)
+    joined = joined.replace("\r", " ")
+    if "%" in joined:
+        joined = unquote(_ENCODED_NEWLINE.sub("%20", joined))
+    return _SCHEME.sub("", joined.lower())
 
 
 def _codes(text: str) -> np.ndarray:
     return np.frombuffer(text.encode("utf-32-le"), dtype="<u4")
 
 
-def _hash_ngrams(codes: np.ndarray, ngram_range: tuple[int, int]):
-    """Yield (n, starts, hashes) of every n-gram that lies inside one piece."""
+def _rolling_hashes(codes: np.ndarray, ngram_range: tuple[int, int]):
+    """Yield (n, hashes) where hashes[i] is the hash of codes[i:i+n], for each n in ngram_range.
+
+    Grams that cross a separator are hashed too: no selected gram contains a separator, so they
+    can never match one, and skipping the check saves passes over the data.
+    """
     lo, hi = ngram_range
     c = codes.astype(np.uint64)
+    h = c
+    for n in range(1, hi + 1):
+        if n > 1:
+            h = h[:-1] * _P + c[n - 1:]
+        if n >= lo:
+            yield n, h
+
+
+def _hash_ngrams(codes: np.ndarray, ngram_range: tuple[int, int]):
+    """Yield (n, starts, hashes) of every n-gram that lies inside one piece (used for fitting checks)."""
     is_sep = np.isin(codes, _SEPARATOR_CODES)
     seps = np.concatenate(([0], np.cumsum(is_sep, dtype=np.int64)))
-    h = None
-    for n in range(1, hi + 1):
-        h = c.copy() if h is None else h[:-1] * _P + c[n - 1:]
-        if n >= lo:
-            m = len(h)
-            starts = np.flatnonzero(seps[n:n + m] == seps[:m])
-            yield n, starts, h[starts]
+    for n, h in _rolling_hashes(codes, ngram_range):
+        m = len(h)
+        starts = np.flatnonzero(seps[n:n + m] == seps[:m])
+        yield n, starts, h[starts]
 
 
 class GramTable:
-    """Open-addressing hash table from gram hash to column, probed with vectorised gathers."""
+    """Hash set of the selected grams, probed with vectorised numpy operations.
+
+    A 2^bits byte filter (indexed by mixed hash bits) finds the few candidate positions in one
+    gather; the candidates are then checked exactly against the sorted 64-bit hashes.
+    """
 
     def __init__(self, hashes: list[int]):
-        size = 1 << max(8, (4 * max(1, len(hashes)) - 1).bit_length())
-        self.bits = size.bit_length() - 1
-        self.keys = np.zeros(size, dtype=np.uint64)
-        self.cols = np.full(size, -1, dtype=np.int32)
-        self.max_probe = 0
-        for col, h in enumerate(hashes):
-            slot = self._slot(np.array([h], dtype=np.uint64))[0]
-            probe = 0
-            while self.cols[slot] >= 0:
-                slot = (slot + 1) & (size - 1)
-                probe += 1
-            self.keys[slot], self.cols[slot] = h, col
-            self.max_probe = max(self.max_probe, probe)
+        keys = np.array(hashes, dtype=np.uint64)
+        self.bits = max(12, min(22, (64 * max(1, len(keys)) - 1).bit_length()))
+        self.filter = np.zeros(1 << self.bits, dtype=np.bool_)
+        self.filter[self._slot(keys)] = True
+        order = np.argsort(keys)
+        self.sorted_keys = keys[order]
+        self.sorted_cols = order.astype(np.int32)
 
     def _slot(self, hashes: np.ndarray) -> np.ndarray:
-        return ((hashes * _MIX) >> np.uint64(64 - self.bits)).astype(np.int64)
+        return (hashes * _MIX) >> np.uint64(64 - self.bits)
+
+    def candidates(self, hashes: np.ndarray) -> np.ndarray:
+        """Positions whose hash may be a selected gram (a superset of the real hits)."""
+        return np.flatnonzero(self.filter[self._slot(hashes)])
+
+    def columns(self, hashes: np.ndarray) -> np.ndarray:
+        """Exact column of each hash, -1 where the gram was not selected."""
+        if len(self.sorted_keys) == 0:
+            return np.full(len(hashes), -1, dtype=np.int32)
+        pos = np.minimum(np.searchsorted(self.sorted_keys, hashes), len(self.sorted_keys) - 1)
+        return np.where(self.sorted_keys[pos] == hashes, self.sorted_cols[pos], -1).astype(np.int32)
 
     def lookup(self, hashes: np.ndarray) -> np.ndarray:
-        """Column of each hash, -1 where the gram was not selected."""
         out = np.full(len(hashes), -1, dtype=np.int32)
-        slot = self._slot(hashes)
-        mask = len(self.keys) - 1
-        for _ in range(self.max_probe + 1):
-            hit = (self.keys[slot] == hashes) & (self.cols[slot] >= 0)
-            out[hit] = self.cols[slot[hit]]
-            slot = (slot + 1) & mask
+        cand = self.candidates(hashes)
+        out[cand] = self.columns(hashes[cand])
         return out
 
 
@@ -242,43 +276,56 @@ class GramVectorizer(TransformerMixin, BaseEstimator):
                 chosen = _drop_contained(grams, chosen)
         else:
             raise ValueError(f"unknown selection {self.selection!r}")
-        self.vocabulary_ = {g: i for i, g in enumerate(sorted(grams[chosen]))}
+        # A numpy string array, not a dict: a model file of thousands of dict entries loads slowly.
+        self.grams_ = np.array(sorted(grams[chosen]), dtype=str)
         self.n_train_ = (n_small, n_big)
-        self._build_table()
+        self.table_ = GramTable([gram_hash(g) for g in self.grams_.tolist()])
         return self
 
-    def _build_table(self):
-        names = sorted(self.vocabulary_, key=self.vocabulary_.get)
-        self.table_ = GramTable([gram_hash(g) for g in names])
+    @property
+    def vocabulary_(self) -> dict[str, int]:
+        """gram -> column (built on first use, not saved)."""
+        vocab = self.__dict__.get("_vocabulary")
+        if vocab is None:
+            vocab = self.__dict__["_vocabulary"] = {g: i for i, g in enumerate(self.grams_.tolist())}
+        return vocab
+
+    def __getstate__(self):
+        state = super().__getstate__()
+        state.pop("_vocabulary", None)
+        return state
 
     def get_feature_names_out(self, input_features=None):
-        names = sorted(self.vocabulary_, key=self.vocabulary_.get)
-        return np.array([f"{self.analyzer}:{g}" for g in names], dtype=object)
+        return np.array([f"{self.analyzer}:{g}" for g in self.grams_.tolist()], dtype=object)
 
     def transform(self, X):
-        if self.analyzer == "ngram":
-            rows, cols = self._ngram_entries([url_of(x) for x in X])
-        elif self.analyzer == "token":
-            rows, cols = self._token_entries([normalise_url(url_of(x)) for x in X])
-        else:
-            rows, cols = self._token_entries([(_attr_text(x) or "").lower().replace("\n", " ") for x in X])
-        return _binary_csr(rows, cols, len(X), len(self.vocabulary_))
+        n_cols = len(self.grams_)
+        if self.analyzer == "token":
+            return _binary_csr(*self._token_entries(_joined_normalised([url_of(x) for x in X])), len(X), n_cols)
+        if self.analyzer != "ngram":
+            text = "\n".join((_attr_text(x) or "").lower().replace("\n", " ") for x in X)
+            return _binary_csr(*self._token_entries(text), len(X), n_cols)
+        urls = [url_of(x) for x in X]
+        # Chunks keep the per-character arrays in cache; each chunk's entries come out sorted.
+        keys = [self._ngram_keys(urls[i:i + CHUNK], i, n_cols) for i in range(0, len(urls), CHUNK)]
+        return _csr_from_keys(np.concatenate(keys) if keys else np.empty(0, np.int64), len(urls), n_cols)
 
-    def _ngram_entries(self, urls: list[str]):
-        if not urls:
-            return np.empty(0, np.int64), np.empty(0, np.int32)
+    def _ngram_keys(self, urls: list[str], row0: int, n_cols: int) -> np.ndarray:
+        """Sorted unique row * n_cols + col of the selected grams of a chunk of URLs."""
         codes = _codes(_joined_preprocessed(urls))
         row_of = np.concatenate(([0], np.cumsum(codes == 10, dtype=np.int32)))
-        rows, cols = [], []
-        for _, starts, hashes in _hash_ngrams(codes, tuple(self.ngram_range)):
-            col = self.table_.lookup(hashes)
+        table = self.table_
+        keys = []
+        for _, hashes in _rolling_hashes(codes, tuple(self.ngram_range)):
+            cand = table.candidates(hashes)
+            col = table.columns(hashes[cand])
             hit = col >= 0
-            rows.append(row_of[starts[hit]])
-            cols.append(col[hit])
-        return np.concatenate(rows), np.concatenate(cols)
+            keys.append((row_of[cand[hit]] + row0).astype(np.int64) * n_cols + col[hit])
+        return _sorted_unique(np.concatenate(keys))
 
-    def _token_entries(self, texts: list[str]):
-        tokens = _TOKEN_OR_NEWLINE.findall("\n".join(texts))
+    def _token_entries(self, text: str):
+        """(rows, cols) of the selected words of newline-separated texts."""
+        tokens = _TOKEN_OR_NEWLINE.findall(text)
         get = self.vocabulary_.get
         col = np.fromiter((get(t, -1) if t != "\n" else -2 for t in tokens), dtype=np.int32, count=len(tokens))
         row_of = np.cumsum(col == -2, dtype=np.int32)
@@ -304,6 +351,23 @@ def _drop_contained(grams: np.ndarray, chosen: np.ndarray) -> np.ndarray:
     return np.array(keep, dtype=chosen.dtype)
 
 
+def _sorted_unique(a: np.ndarray) -> np.ndarray:
+    """np.unique for int keys, by sort (numpy 2's hash-based unique is several times slower here)."""
+    a = np.sort(a)
+    if len(a) > 1:
+        a = a[np.concatenate(([True], a[1:] != a[:-1]))]
+    return a
+
+
+def _csr_from_keys(keys: np.ndarray, n_rows: int, n_cols: int) -> sp.csr_matrix:
+    """A 0/1 CSR matrix from sorted unique keys row * n_cols + col."""
+    rows = keys // max(n_cols, 1)
+    indptr = np.zeros(n_rows + 1, dtype=np.int32)
+    np.cumsum(np.bincount(rows, minlength=n_rows), out=indptr[1:])
+    cols = (keys - rows * n_cols).astype(np.int32)
+    return sp.csr_matrix((np.ones(len(cols), dtype=np.float32), cols, indptr), shape=(n_rows, n_cols))
+
+
 def _binary_csr(rows: np.ndarray, cols: np.ndarray, n_rows: int, n_cols: int) -> sp.csr_matrix:
     """A 0/1 CSR matrix (float32, int32 indices) from (row, col) pairs that may repeat."""
     order = np.argsort(rows, kind="stable")  # rows come as a few sorted runs: a cheap merge
@@ -315,3 +379,76 @@ def _binary_csr(rows: np.ndarray, cols: np.ndarray, n_rows: int, n_cols: int) ->
     m.sum_duplicates()
     m.data[:] = 1.0
     return m
+
+
+# --------------------------------------------------------------------------- numeric URL features
+
+_SUFFIXES = ("jpg", "jpeg", "png", "gif", "svg", "webp", "ico", "bmp", "tif", "tiff", "avif", "php", "")
+_SUFFIX_CODE = {s: i for i, s in enumerate(_SUFFIXES)}
+# Cheap superset of the URL size patterns of features.size_signals: only matching lines are parsed.
+MAYBE_SIZE = re.compile(r"\d\d+x\d\d|\dpx-|staticflickr|googleusercontent|blogspot|ggpht|w_\d\d|"
+                        r"[?&](?:w|width|imwidth|maxwidth|resize|fit|h|height|maxheight)=\d", re.I)
+
+
+def rows_matching(pattern: re.Pattern, urls: list[str]) -> np.ndarray:
+    """Indices of the URLs in which pattern matches, found with one search over the joined batch."""
+    joined = "\n".join(urls)
+    if joined.count("\n") != len(urls) - 1:
+        joined = "\n".join(u.replace("\n", " ") for u in urls)
+    if "%" in joined:
+        decoded = unquote(joined)
+        if decoded.count("\n") == len(urls) - 1:
+            joined = decoded
+    starts = [m.start() for m in pattern.finditer(joined)]
+    if not starts:
+        return np.empty(0, dtype=np.int64)
+    newlines = np.flatnonzero(_codes(joined) == 10)
+    return np.unique(np.searchsorted(newlines, starts))
+
+
+URL_SHAPE_NAMES = (["url_length", "path_depth", "query_length", "digits", "size_w", "size_h", "size_min",
+                    "size_max"] + [f"suffix_{s or 'none'}" for s in _SUFFIXES])
+
+
+class UrlShapeFeatures(TransformerMixin, BaseEstimator):
+    """Numeric features of the URL alone, computed per batch: lengths, suffix, a size in the URL.
+
+    The paper's URL features (length, suffix flags, sizes from URL patterns) without the per-URL
+    regex loop, for the fast URL model; a size is -1 where the URL states none.
+    """
+
+    def fit(self, X, y=None):
+        return self
+
+    def transform(self, X):
+        from features.size_signals import url_size
+
+        urls = [url_of(x) for x in X]
+        n = len(urls)
+        out = np.full((n, len(URL_SHAPE_NAMES)), -1.0, dtype=np.float32)
+        out[:, 0] = np.fromiter(map(len, urls), dtype=np.float32, count=n)
+        heads = [u.partition("?") for u in urls]
+        out[:, 1] = np.fromiter((h[0].count("/") for h in heads), dtype=np.float32, count=n)
+        out[:, 2] = np.fromiter((len(h[2]) for h in heads), dtype=np.float32, count=n)
+        out[:, 3] = np.fromiter((sum(map(u.count, "0123456789")) for u in urls), dtype=np.float32, count=n)
+        for i in rows_matching(MAYBE_SIZE, urls):
+            sig = url_size(urls[i])
+            if sig is not None:
+                known = [v for v in (sig.width, sig.height) if v is not None]
+                out[i, 4] = -1 if sig.width is None else sig.width
+                out[i, 5] = -1 if sig.height is None else sig.height
+                out[i, 6], out[i, 7] = min(known), max(known)
+        codes = np.fromiter((_SUFFIX_CODE.get(_suffix(h[0]), -1) for h in heads), dtype=np.int64, count=n)
+        flags = np.zeros((n, len(_SUFFIXES)), dtype=np.float32)
+        ok = codes >= 0
+        flags[np.flatnonzero(ok), codes[ok]] = 1.0
+        out[:, 8:] = flags
+        return out
+
+    def get_feature_names_out(self, input_features=None):
+        return np.array(URL_SHAPE_NAMES, dtype=object)
+
+
+def _suffix(path: str) -> str:
+    last = path.rpartition("/")[2]
+    return last.rpartition(".")[2].lower() if "." in last else ""
