@@ -33,7 +33,7 @@ setup(
     ],
     extras_require={
         "spark": ["pyspark>=3.5"],
-        "parquet": ["duckdb>=1.1", "pyarrow>=15"],
+        "parquet": ["duckdb>=1.1", "pyarrow>=15", "surt>=0.3"],
         "fast": ["fastwarc>=2.0", "resiliparse>=2.0"],
         "dev": [
             "pytest>=8",
@@ -49,6 +49,7 @@ setup(
             "papermill>=2.6",
             "duckdb>=1.1",
             "pyarrow>=15",
+            "surt>=0.3",
             "fastwarc>=2.0",
             "resiliparse>=2.0",
             "ruff>=0.5",

@@ -198,7 +198,7 @@ class ParquetSource:
 
 
 def parquet_units(args, query: Query):
-    from ccimg.select import Unit
+    from ccimg.select_cmd import Unit
 
     table = ParquetSource(args.parquet)
     crawls = table.resolve(args.crawl)
