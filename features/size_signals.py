@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from urllib.parse import unquote
 
 from features.srcset import parse_srcset
@@ -151,8 +152,12 @@ def _query_size(u: str) -> SizeSignal | None:
     return SizeSignal(w, h, "url-pattern", "query")
 
 
+@lru_cache(maxsize=1 << 16)
 def url_size(url: str) -> SizeSignal | None:
-    """A size written into the URL, or None.  One or both sides may be known."""
+    """A size written into the URL, or None.  One or both sides may be known.
+
+    Cached: scoring asks twice per URL (exact decision, then model feature).
+    """
     if not url:
         return None
     u = unquote(url)

@@ -385,42 +385,77 @@ def _binary_csr(rows: np.ndarray, cols: np.ndarray, n_rows: int, n_cols: int) ->
 
 _SUFFIXES = ("jpg", "jpeg", "png", "gif", "svg", "webp", "ico", "bmp", "tif", "tiff", "avif", "php", "")
 _SUFFIX_CODE = {s: i for i, s in enumerate(_SUFFIXES)}
-# Cheap superset of the URL size patterns of features.size_signals: only matching lines are parsed.
-MAYBE_SIZE = re.compile(r"\d\d+x\d\d|\dpx-|staticflickr|googleusercontent|blogspot|ggpht|w_\d\d|"
-                        r"[?&](?:w|width|imwidth|maxwidth|resize|fit|h|height|maxheight)=\d", re.I)
+# A cheap superset of the URL size patterns of features.size_signals, searched in the lowercased
+# batch: each starts with a literal, which Python's regex engine scans for quickly, where one
+# alternation of them would be tried at every character.  Only matching lines are parsed.
+MAYBE_SIZE = [re.compile(p) for p in (
+    r"\dx\d", r"px-", r"staticflickr", r"googleusercontent", r"blogspot", r"ggpht", r"w_\d", r"w=\d", r"h=\d",
+    r"width=\d", r"height=\d", r"resize=\d", r"fit=\d")]
 
 
-def rows_matching(pattern: re.Pattern, urls: list[str]) -> np.ndarray:
-    """Indices of the URLs in which pattern matches, found with one search over the joined batch."""
+def rows_matching(patterns: list[re.Pattern], urls: list[str]) -> np.ndarray:
+    """Indices of the URLs in which any pattern matches (in the decoded, lowercased URL)."""
+    if not urls:
+        return np.empty(0, dtype=np.int64)
     joined = "\n".join(urls)
     if joined.count("\n") != len(urls) - 1:
         joined = "\n".join(u.replace("\n", " ") for u in urls)
     if "%" in joined:
-        decoded = unquote(joined)
+        decoded = unquote(_ENCODED_NEWLINE.sub("%20", joined))
         if decoded.count("\n") == len(urls) - 1:
             joined = decoded
-    starts = [m.start() for m in pattern.finditer(joined)]
+    joined = joined.lower()
+    starts = [m.start() for p in patterns for m in p.finditer(joined)]
     if not starts:
         return np.empty(0, dtype=np.int64)
     newlines = np.flatnonzero(_codes(joined) == 10)
     return np.unique(np.searchsorted(newlines, starts))
 
 
-URL_SHAPE_NAMES = (["url_length", "path_depth", "query_length", "digits", "size_w", "size_h", "size_min",
-                    "size_max"] + [f"suffix_{s or 'none'}" for s in _SUFFIXES])
+URL_SHAPE_NAMES = (["url_length", "path_depth", "query_length", "size_w", "size_h", "size_min", "size_max"]
+                   + [f"suffix_{s or 'none'}" for s in _SUFFIXES])
 
 
 class UrlShapeFeatures(TransformerMixin, BaseEstimator):
     """Numeric features of the URL alone, computed per batch: lengths, suffix, a size in the URL.
 
     The paper's URL features (length, suffix flags, sizes from URL patterns) without the per-URL
-    regex loop, for the fast URL model; a size is -1 where the URL states none.
+    regex loop, for the fast URL model; a size is -1 where the URL states none.  With bins > 0 each
+    number becomes indicator columns of its training quantile bins (for a linear model).
     """
 
+    _N_NUMERIC = 7
+
+    def __init__(self, bins: int = 0):
+        self.bins = bins
+
     def fit(self, X, y=None):
+        if self.bins:
+            raw = self._raw(X)
+            qs = np.linspace(0, 1, self.bins + 1)[1:-1]
+            self.edges_ = [np.unique(np.quantile(raw[:, j], qs)) for j in range(self._N_NUMERIC)]
         return self
 
     def transform(self, X):
+        raw = self._raw(X)
+        if not self.bins:
+            return raw
+        blocks = []
+        for j, edges in enumerate(self.edges_):
+            idx = np.searchsorted(edges, raw[:, j], side="right")
+            onehot = np.zeros((len(raw), len(edges) + 1), dtype=np.float32)
+            onehot[np.arange(len(raw)), idx] = 1.0
+            blocks.append(onehot)
+        blocks.append(raw[:, self._N_NUMERIC:])
+        return np.hstack(blocks)
+
+    def get_feature_names_out(self, input_features=None):
+        if not self.bins:
+            return np.array(URL_SHAPE_NAMES, dtype=object)
+        names = [f"{URL_SHAPE_NAMES[j]}_bin{b}" for j, e in enumerate(self.edges_) for b in range(len(e) + 1)]
+        return np.array(names + list(URL_SHAPE_NAMES[self._N_NUMERIC:]), dtype=object)
+
+    def _raw(self, X):
         from features.size_signals import url_size
 
         urls = [url_of(x) for x in X]
@@ -430,23 +465,19 @@ class UrlShapeFeatures(TransformerMixin, BaseEstimator):
         heads = [u.partition("?") for u in urls]
         out[:, 1] = np.fromiter((h[0].count("/") for h in heads), dtype=np.float32, count=n)
         out[:, 2] = np.fromiter((len(h[2]) for h in heads), dtype=np.float32, count=n)
-        out[:, 3] = np.fromiter((sum(map(u.count, "0123456789")) for u in urls), dtype=np.float32, count=n)
         for i in rows_matching(MAYBE_SIZE, urls):
             sig = url_size(urls[i])
             if sig is not None:
                 known = [v for v in (sig.width, sig.height) if v is not None]
-                out[i, 4] = -1 if sig.width is None else sig.width
-                out[i, 5] = -1 if sig.height is None else sig.height
-                out[i, 6], out[i, 7] = min(known), max(known)
+                out[i, 3] = -1 if sig.width is None else sig.width
+                out[i, 4] = -1 if sig.height is None else sig.height
+                out[i, 5], out[i, 6] = min(known), max(known)
         codes = np.fromiter((_SUFFIX_CODE.get(_suffix(h[0]), -1) for h in heads), dtype=np.int64, count=n)
         flags = np.zeros((n, len(_SUFFIXES)), dtype=np.float32)
         ok = codes >= 0
         flags[np.flatnonzero(ok), codes[ok]] = 1.0
-        out[:, 8:] = flags
+        out[:, 7:] = flags
         return out
-
-    def get_feature_names_out(self, input_features=None):
-        return np.array(URL_SHAPE_NAMES, dtype=object)
 
 
 def _suffix(path: str) -> str:

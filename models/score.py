@@ -1,0 +1,115 @@
+"""Where a prediction is made: exact signals first, the model for the rest, each with its reason.
+
+`Scorer.score(items)` takes a batch of records (dicts) or bare URL strings and returns, per item,
+p_big (0..1), the label (BIG, or SMALL meaning "not BIG") and the reason:
+  declared     both width/height attributes give the size          (records only)
+  srcset       the image's own srcset `w` descriptor rules BIG out   (records only)
+  url-pattern  a size written in the URL decides
+  model        the calibrated model, compared with its threshold
+Everything is done per batch: URL size patterns are searched once over the joined batch, and the
+model sees only the items no exact signal decided.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+import numpy as np
+
+from features.size_signals import Decision, decide_from_size, declared_size, srcset_size, url_size
+from features.url_features import MAYBE_SIZE, rows_matching
+from models.model_file import ModelBundle, load
+
+DEFAULT_MODEL = Path(__file__).resolve().parent / "default_model.skops"
+
+@dataclass
+class Scores:
+    p_big: np.ndarray
+    label: list
+    reason: list
+    width: list
+    height: list
+
+
+def url_decisions(urls: list[str]) -> list[Decision | None]:
+    """URL-pattern decisions for a batch; regexes run once over the joined batch, not once per URL."""
+    out: list[Decision | None] = [None] * len(urls)
+    for row in rows_matching(MAYBE_SIZE, urls):
+        sig = url_size(urls[row])
+        if sig is not None:
+            out[row] = decide_from_size(sig, reliable_big=False)
+    return out
+
+
+def record_decisions(records: list[dict]) -> list[Decision | None]:
+    """Declared size, then srcset, then URL pattern, for each record."""
+    by_url = url_decisions([r.get("img_url") or "" for r in records])
+    out = []
+    for rec, from_url in zip(records, by_url):
+        d = None
+        if rec.get("width_attr") is not None and rec.get("height_attr") is not None:
+            sig = declared_size(rec)
+            d = decide_from_size(sig, reliable_big=False) if sig else None
+        if d is None and rec.get("srcset"):
+            sig = srcset_size(rec)
+            d = decide_from_size(sig, reliable_big=False) if sig else None
+        out.append(d if d is not None else from_url)
+    return out
+
+
+class Scorer:
+    """Scores batches with a model bundle; threshold from the model unless recall/threshold is given.
+
+    An exact decision keeps its label; its p_big is the BIG share measured for that reason and
+    label on the training data (`metadata["exact_p"]`), so that ranking by p_big (to reach a
+    recall target) puts a less reliable rule above a confident model score.
+    """
+
+    def __init__(self, bundle: ModelBundle | str | Path | None = None, recall: float | None = None,
+                 threshold: float | None = None, exact: bool = True):
+        if bundle is None or isinstance(bundle, (str, Path)):
+            bundle = load(bundle or DEFAULT_MODEL)
+        self.bundle = bundle
+        self.recall = recall
+        self.fixed_threshold = threshold
+        self.exact = exact
+
+    def threshold_for(self, estimator) -> float:
+        if self.fixed_threshold is not None:
+            return self.fixed_threshold
+        if self.recall is not None and hasattr(estimator, "recall_thresholds_"):
+            key = f"{self.recall:.2f}"
+            if key not in estimator.recall_thresholds_:
+                raise ValueError(f"no threshold for recall {self.recall}; have {sorted(estimator.recall_thresholds_)}")
+            return estimator.recall_thresholds_[key]
+        return float(getattr(estimator, "threshold_", 0.5))
+
+    def score(self, items: list) -> Scores:
+        n = len(items)
+        urls_only = all(isinstance(x, str) for x in items)
+        if self.exact:
+            decisions = url_decisions(items) if urls_only else record_decisions(items)
+        else:
+            decisions = [None] * n
+        p = np.zeros(n)
+        label: list = [None] * n
+        reason: list = [None] * n
+        width: list = [None] * n
+        height: list = [None] * n
+        rest = []
+        exact_p = self.bundle.metadata.get("exact_p", {})
+        for i, d in enumerate(decisions):
+            if d is None:
+                rest.append(i)
+            else:
+                p[i] = exact_p.get(f"{d.reason}:{d.label}", d.p_big)
+                label[i], reason[i], width[i], height[i] = d.label, d.reason, d.width, d.height
+        if rest:
+            est = self.bundle.for_input("url" if urls_only else "record")
+            batch = [items[i] for i in rest]
+            pm = est.predict_proba(batch)[:, 1]
+            t = self.threshold_for(est)
+            p[rest] = pm
+            for i, v in zip(rest, pm >= t):
+                label[i] = "BIG" if v else "SMALL"
+                reason[i] = "model"
+        return Scores(p, label, reason, width, height)
