@@ -36,11 +36,53 @@ log = logging.getLogger("ccimg.jobs")
 WARC_SUFFIXES = (".warc", ".warc.gz", ".arc", ".arc.gz", ".wat", ".wat.gz", ".wet", ".wet.gz")
 
 
+class _BinaryStderr:
+    """Lets text be written to a binary stream.
+
+    Why: mrjob's inline runner sets `sys.stderr` to a binary file while a task runs, and
+    libraries (warcio's warnings, logging's own error path) write `str` to it and crash.
+    """
+
+    def __init__(self, raw):
+        self.raw = raw
+
+    def write(self, text) -> int:
+        self.raw.write(text.encode("utf-8", "replace") if isinstance(text, str) else text)
+        return len(text)
+
+    def flush(self) -> None:
+        self.raw.flush()
+
+    def __getattr__(self, name):
+        return getattr(self.raw, name)
+
+
+def _text_stderr() -> None:
+    if not hasattr(sys.stderr, "encoding") and not isinstance(sys.stderr, _BinaryStderr):
+        sys.stderr = _BinaryStderr(sys.stderr)
+
+
+class _CurrentStderrHandler(logging.StreamHandler):
+    """Writes to the process's own stderr: the task log under Hadoop/EMR/local, the terminal inline.
+
+    Why not `sys.stderr`: the inline runner swaps it for a per-task file that nobody reads.
+    """
+
+    @property
+    def stream(self):
+        return sys.__stderr__ or sys.stderr
+
+    @stream.setter
+    def stream(self, _value):
+        pass
+
+
 def _ensure_log_handler() -> None:
     """Task processes get no logging setup from mrjob: send our lines to stderr (the task log)."""
+    _text_stderr()
     root = logging.getLogger()
     if not log.handlers and not root.handlers:
-        handler = logging.StreamHandler(sys.stderr)
+        handler = _CurrentStderrHandler()
         handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
         log.addHandler(handler)
         log.setLevel(logging.INFO)
@@ -197,6 +239,8 @@ class CCJob(MRJob):
         try:
             # Materialise first: a record that fails half-way must not emit half its output.
             out = list(self.process_record(record, source))
+        except WarcFormatError:
+            raise  # the stream itself is broken: the input line fails, after the records before it
         except Exception as exc:  # noqa: BLE001 - one bad record must never fail the task
             self.count("errors", f"process_record_{type(exc).__name__}")
             log.exception("record %s at %s:%d failed: %s", record.url, source.warc_filename, record.offset, exc)

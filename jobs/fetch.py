@@ -31,11 +31,31 @@ class FetchError(Exception):
 
 
 class _Transient(Exception):
-    """A failure worth retrying; `kind` names it for the retry counter."""
+    """A failure worth retrying; `kind` names it for the retry counter; `retry_after` is the
+    server's own Retry-After in seconds, where it sent one."""
 
-    def __init__(self, kind: str, message: str):
+    def __init__(self, kind: str, message: str, retry_after: float | None = None):
         super().__init__(message)
         self.kind = kind
+        self.retry_after = retry_after
+
+
+def parse_retry_after(value: str | None) -> float | None:
+    """Seconds from a Retry-After header (delta-seconds or an HTTP date); None if absent or unreadable."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        from email.utils import parsedate_to_datetime
+
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    from datetime import datetime, timezone
+
+    return max(0.0, (when - datetime.now(timezone.utc)).total_seconds())
 
 
 @dataclass
@@ -58,6 +78,8 @@ class RetryPolicy:
             except _Transient as exc:
                 elapsed = time.monotonic() - start
                 delay = random.uniform(0, min(self.max_delay, self.base_delay * 2 ** (attempt - 1)))
+                if exc.retry_after is not None:  # the server said how long to wait: never less
+                    delay = max(delay, min(exc.retry_after, self.max_delay))
                 if attempt >= self.max_attempts or elapsed + delay > self.max_elapsed:
                     raise FetchError(f"gave_up_{exc.kind}",
                                      f"{what}: gave up after {attempt} attempts in {elapsed:.1f}s: {exc}") from exc
@@ -256,7 +278,7 @@ class Fetcher:
         except errors as exc:
             raise _Transient("connection", str(exc)) from exc
         try:
-            _check_status(resp.status_code, url)
+            _check_status(resp.status_code, url, resp.headers)
             if resp.status_code == 200:
                 raise FetchError("range_ignored", f"{url}: server answered 200 to a Range request (it must send 206)")
             try:
@@ -332,7 +354,7 @@ class Fetcher:
         headers = {"Range": f"bytes={pos}-"} if pos else {}
         resp = self.session.get(url, headers=headers, timeout=self.timeout, stream=True)
         try:
-            _check_status(resp.status_code, url)
+            _check_status(resp.status_code, url, resp.headers)
         except BaseException:
             resp.close()
             raise
@@ -343,11 +365,12 @@ class Fetcher:
         return resp.raw
 
 
-def _check_status(status: int, url: str) -> None:
+def _check_status(status: int, url: str, headers=None) -> None:
     if status in (200, 206):
         return
     if status in RETRY_STATUS:
-        raise _Transient(f"http_{status}", f"{url}: HTTP {status}")
+        retry_after = parse_retry_after(headers.get("Retry-After")) if headers is not None else None
+        raise _Transient(f"http_{status}", f"{url}: HTTP {status}", retry_after)
     if status == 404:
         raise FetchError("not_found", f"{url}: HTTP 404")
     if status == 416:

@@ -74,6 +74,8 @@ class Record:
         """The HTTP body (dechunked and content-decoded by warcio), at most `max_bytes`."""
         if self._payload is None:
             self._payload = self._raw.content_stream().read(max_bytes)
+            if len(self._payload) < max_bytes:
+                _check_complete(self._raw, self.url)
         return self._payload
 
     @property
@@ -97,6 +99,17 @@ class Record:
         if ident and ident not in _UNKNOWN_TYPES:
             return False
         return bool(_HTML_SNIFF.match(self.payload()[:2048]))
+
+
+def _check_complete(rec, url: str | None) -> None:
+    """Raise WarcFormatError if the record's block ended before its Content-Length.
+
+    Why: warcio reads a gzip member or a file that was cut off without complaint; without this
+    check half a page would pass as a whole one.
+    """
+    missing = getattr(rec.raw_stream, "limit", 0)
+    if missing > 0:
+        raise WarcFormatError("truncated", f"record {url} is cut off: {missing} bytes of its block are missing")
 
 
 def _to_record(rec, offset: int) -> Record:
@@ -143,7 +156,10 @@ def iter_records(stream: BinaryIO) -> Iterator[Record]:
     try:
         for rec in it:
             # `it.offset` is the start of the current record; get_record_offset() would consume the payload.
-            yield _to_record(rec, it.offset)
+            record = _to_record(rec, it.offset)
+            yield record
+            it.read_to_end()  # what the iterator does next anyway; then the block must be complete
+            _check_complete(rec, record.url)
     except ArchiveLoadFailed as exc:
         raise WarcFormatError("not_warc", f"not a WARC/ARC record: {exc}") from exc
     except (zlib.error, EOFError) as exc:

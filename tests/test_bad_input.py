@@ -396,8 +396,6 @@ def test_429_with_retry_after_is_retried(tmp_path, flaky_http, caplog):
     assert norm(rows) == norm(reference_rows(JWARC))
 
 
-@pytest.mark.xfail(strict=True, reason="Retry-After is not honoured: the next attempt comes after the jittered "
-                                       "backoff only (proposed: wait max(Retry-After, backoff), within the budget)")
 def test_429_retry_after_is_honoured(tmp_path, flaky_http):
     p = pointers(JWARC)[0]
     flaky_http.script(JWARC, [Fail(429, (("Retry-After", "2"),))])
