@@ -103,9 +103,9 @@ def test_real_clipped_warc_is_a_counted_error(caplog):
     """bad/resiliparse__clipped.warc.gz: one response record whose gzip member (and WARC block) is cut
     off 12,618 bytes short of its Content-Length of 88,275.  The job must say so.
 
-    BUG: warcio reads a truncated gzip member and a short record block without complaint, and
-    `iter_records` does not check that each block was complete: the line ends "ok" and the
-    images of half a page are emitted as if nothing happened."""
+    Regression (fixed in 7e8f439): warcio reads a truncated gzip member and a short record block
+    without complaint, and `iter_records` did not check that each block was complete: the line
+    ended "ok" and the images of half a page were emitted as if nothing had happened."""
     path = shared_path("bad", "resiliparse__clipped.warc.gz")
     rows, counters = run([str(path)], caplog)
     assert counters["input"]["lines"] == 1
@@ -125,7 +125,7 @@ def test_warc_cut_mid_record_keeps_the_records_before_and_counts_an_error(tmp_pa
     """A WARC cut in the middle of a record: the records before the cut are processed, then a counted
     `warc_*` error and a log line naming the input.  Cut here at a known place in a real file.
 
-    BUG (as above): the cut goes unnoticed, the line counts as ok."""
+    Regression (fixed in 7e8f439): the cut went unnoticed, the line counted as ok."""
     src = shared_path(name)
     ptrs = pointers(name)
     cut, p = _cut_inside(src.read_bytes(), ptrs, len(ptrs) // 2)
@@ -180,9 +180,9 @@ def test_html_and_text_files_as_warc_inputs(tmp_path, caplog, kind):
     """An HTML page and a text file read as WARC input.  Their lines look enough like ARC headers
     (five space-separated fields) for warcio to read a few bogus ARC records before it gives up.
 
-    BUG: warcio then warns with `sys.stderr.write(str)`, and mrjob's inline runner gives tasks a
-    *binary* sys.stderr: TypeError, which `iter_records` does not translate, and the whole job
-    fails.  (Same crash as test_wrong_content_length_in_a_warc_record.)"""
+    Regression (fixed in 7e8f439): warcio then warns with `sys.stderr.write(str)`, and mrjob's
+    inline runner gives tasks a *binary* sys.stderr: a TypeError that `iter_records` does not
+    translate, and the whole job failed.  (Same crash as test_wrong_content_length_in_a_warc_record.)"""
     import gzip
 
     if kind == "html":
@@ -203,8 +203,8 @@ def test_html_and_text_files_as_warc_inputs(tmp_path, caplog, kind):
 def test_wrong_content_length_in_a_warc_record(tmp_path, caplog):
     """A real uncompressed WARC with one record's Content-Length made 10 bytes short.
 
-    BUG: the job crashes (TypeError from warcio's stderr warning under the inline runner, see
-    above) instead of counting the damage; the good records around it are lost with it."""
+    Regression (fixed in 7e8f439): the job crashed (TypeError from warcio's stderr warning under
+    the inline runner, see above) instead of counting the damage, and lost the good records too."""
     data = shared_path(*EUGENE.split("/")).read_bytes()
     m = list(re.finditer(rb"Content-Length: (\d+)\r\n", data))[2]  # the first response record
     bad = data[:m.start(1)] + str(int(m.group(1)) - 10).encode() + data[m.end(1):]
@@ -251,8 +251,8 @@ def test_length_past_the_end_of_the_file(tmp_path, caplog):
 def test_length_too_short_is_a_counted_error(tmp_path, caplog):
     """A pointer whose length stops 100 bytes short of the record's end (a stale or wrong index line).
 
-    BUG: the gzip member is cut, warcio returns the part it has, and the page is processed
-    as if it were whole: `lines ok`, no error, possibly images missing."""
+    Regression (fixed in 7e8f439): the gzip member is cut, warcio returns the part it has, and the
+    page was processed as if it were whole: `lines ok`, no error, possibly images missing."""
     p = pointers(RESILIPARSE)[3]
     line = f"{p.filename}\t{p.offset}\t{p.length - 100}\t{p.url}"
     rows, counters = run(["--source-base", str(SHARED_DATA), write_lines(tmp_path / "m.txt", [line])], caplog)
@@ -500,8 +500,8 @@ def test_error_log_line_without_logging_setup_does_not_crash_the_job(tmp_path, m
     """Outside pytest nobody configures logging: `_ensure_log_handler` then adds a StreamHandler on
     the task's sys.stderr, which mrjob's inline runner makes a *binary* file.
 
-    BUG: the first error line raises TypeError in logging (and again in logging's handleError),
-    and the job fails on the very bad line it meant to count.  This reproduces `python -m
+    Regression (fixed in 7e8f439): the first error line raised TypeError in logging (and again in
+    logging's handleError), and the job failed on the very bad line it meant to count.  This reproduces `python -m
     jobs.extract_images -r inline garbage.warc.gz` (see the subprocess test below)."""
     monkeypatch.setattr(logging.getLogger(), "handlers", [])
     jobs_log = logging.getLogger(LOGGER)
@@ -516,7 +516,8 @@ def test_error_log_line_without_logging_setup_does_not_crash_the_job(tmp_path, m
 def test_cli_inline_run_over_a_garbage_file_finishes_and_names_it(tmp_path):
     """The command a user runs: exit status 0, the counters, and a log line naming the bad file.
 
-    BUG: exits 1 with `TypeError: a bytes-like object is required, not 'str'` (see above)."""
+    Regression (fixed in 7e8f439): it exited 1 with `TypeError: a bytes-like object is required,
+    not 'str'` (see above)."""
     path = tmp_path / "x.warc.gz"
     path.write_bytes(random.Random(6).randbytes(5000))
     proc = subprocess.run([sys.executable, "-m", "jobs.extract_images", "--no-conf", "-r", "inline", str(path)],

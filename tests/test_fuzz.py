@@ -414,7 +414,7 @@ def consume(records) -> int:
             pass
 
 
-@fuzz_settings(3000)
+@fuzz_settings(2500)
 @given(sample=st.data())
 def test_iter_records_yields_records_or_warc_format_error(sample):
     name, data = sample.draw(mutated_warc(need(warc_samples())), label="input")
@@ -424,7 +424,7 @@ def test_iter_records_yields_records_or_warc_format_error(sample):
         assert exc.kind in WARC_ERROR_KINDS
 
 
-@fuzz_settings(2500)
+@fuzz_settings(2000)
 @given(sample=st.data())
 def test_read_one_record_returns_a_record_or_warc_format_error(sample):
     """The pointer path: `read_one_record` runs outside the job's per-record guard, so any other
@@ -464,7 +464,7 @@ def map_one_line(line: str) -> tuple[list, dict]:
     return out, counters
 
 
-@fuzz_settings(800)
+@fuzz_settings(600)
 @given(sample=st.data(), as_pointer=st.booleans())
 def test_mapper_counts_damaged_warcs_and_never_crashes(sample, as_pointer):
     if as_pointer:
