@@ -24,15 +24,22 @@ _SUPERSETS = {
 }
 
 
+_NOT_PAGE_ENCODINGS = frozenset({"idna", "punycode", "raw-unicode-escape", "unicode-escape", "undefined"})
+
+
 def _normalise(label: str | None) -> str | None:
     if not label:
         return None
     label = label.strip().lower()
     label = _SUPERSETS.get(label, label)
     try:
-        return codecs.lookup(label).name
+        info = codecs.lookup(label)
     except LookupError:
         return None
+    # Only codecs that turn bytes into text the way a page is stored: not base64, rot13, idna, ...
+    if not getattr(info, "_is_text_encoding", True) or info.name in _NOT_PAGE_ENCODINGS:
+        return None
+    return info.name
 
 
 def _declared_charset(body: bytes, content_type: str | None) -> str | None:
@@ -70,7 +77,10 @@ def decode_html(body: bytes, content_type: str | None = None) -> tuple[str, str]
     """Return (text, codec name).  Undecodable bytes become U+FFFD, never an exception."""
     enc = _declared_charset(body, content_type)
     if enc:
-        return body.decode(enc, errors="replace"), enc
+        try:
+            return body.decode(enc, errors="replace"), enc
+        except (UnicodeError, LookupError):  # a codec that cannot replace errors: fall back to sniffing
+            pass
     text = _try_utf8(body)  # decoded once: UTF-8 is most of the web, and decoding is not free
     if text is not None:
         return text, "utf-8"

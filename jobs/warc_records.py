@@ -164,7 +164,10 @@ def iter_records(stream: BinaryIO) -> Iterator[Record]:
         raise WarcFormatError("not_warc", f"not a WARC/ARC record: {exc}") from exc
     except (zlib.error, EOFError) as exc:
         raise WarcFormatError("truncated", f"gzip stream broken or cut off: {exc}") from exc
-    except (ValueError, IndexError, KeyError, UnicodeDecodeError) as exc:
+    except (ValueError, IndexError, KeyError, UnicodeDecodeError, AttributeError, TypeError) as exc:
+        # warcio has no error type for malformed headers: e.g. a response without WARC-Target-URI
+        # makes it call None.startswith().  Only reading happens in this try (the consumer's code
+        # runs outside it, at `yield`), so these can only come from a malformed record.
         raise WarcFormatError("bad_header", f"malformed record headers: {type(exc).__name__}: {exc}") from exc
 
 
