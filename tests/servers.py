@@ -254,6 +254,14 @@ class ResetAfter:
 
 
 @dataclass(frozen=True)
+class CloseAfter:
+    """Like ResetAfter, but an orderly close (FIN) after `nbytes`: the body ends short of its
+    Content-Length, as when a proxy or server gives up in the middle of a response."""
+
+    nbytes: int
+
+
+@dataclass(frozen=True)
 class Stall:
     """Send the headers, then nothing for `seconds` (bounded), then close: a read timeout."""
 
@@ -351,7 +359,7 @@ class _FlakyHandler(BaseHTTPRequestHandler):
             self.server.flaky.stopping.wait(min(action.seconds, 30.0))
             self.close_connection = True
             return
-        limit = min(action.nbytes, length) if isinstance(action, ResetAfter) else length
+        limit = min(action.nbytes, length) if isinstance(action, (ResetAfter, CloseAfter)) else length
         with open(file, "rb") as f:
             f.seek(start)
             left = limit
@@ -365,6 +373,10 @@ class _FlakyHandler(BaseHTTPRequestHandler):
                     self.close_connection = True
                     return
                 left -= len(chunk)
+        if isinstance(action, CloseAfter):
+            with contextlib.suppress(OSError):
+                self.wfile.flush()
+            self.close_connection = True  # the server then shuts the socket down (FIN) and closes it
         if isinstance(action, ResetAfter):
             with contextlib.suppress(OSError):
                 self.wfile.flush()
@@ -415,8 +427,14 @@ class FlakyHTTPServer:
 
     `script(path, [actions], then=Serve())`: the next requests for `path` get the actions in
     order, then `then` for ever.  Actions: `Fail(503)`, `Fail(429, (("Retry-After", "1"),))`,
-    `ResetAfter(nbytes)`, `Stall(seconds)`, `Serve()`.  Paths without a script are served.
+    `Fail(302, (("Location", url),))`, `ResetAfter(nbytes)`, `CloseAfter(nbytes)`, `Stall(seconds)`,
+    `Serve()`.  Paths without a script are served.
     `hits` lists every request (path, Range header, action) for the test to check.
+
+    It also stands in for S3 where failures must be scripted (moto cannot be made to fail):
+    botocore's GetObject with `endpoint_url=server.url` on 127.0.0.1 is a path-style
+    `GET /BUCKET/KEY` with a Range header, which this server answers from `directory/BUCKET/KEY`
+    (see `link_tree`); it does not check signatures.
     """
 
     def __init__(self, directory: str | os.PathLike):
@@ -478,7 +496,9 @@ class FlakyHTTPServer:
     def file_for(self, path: str) -> Path | None:
         from urllib.parse import unquote
 
-        candidate = (self.directory / unquote(path).lstrip("/")).resolve()
+        # normpath, not resolve(): symlinks inside the directory may point anywhere (a test can serve
+        # the shared data through links instead of copies), but ".." may not climb out of it.
+        candidate = Path(os.path.normpath(self.directory / unquote(path).lstrip("/")))
         if self.directory not in candidate.parents or not candidate.is_file():
             return None
         return candidate
@@ -604,6 +624,17 @@ def response_pointers(path: str | os.PathLike, filename: str) -> list[Pointer]:
             rec.content_stream().read()
             out.append(Pointer(filename, it.get_record_offset(), it.get_record_length(), url))
     return out
+
+
+def link_tree(root: str | os.PathLike, files: dict[str, str | os.PathLike]) -> Path:
+    """Under `root`, a symlink at each relative path in `files` to its file: a served tree (or a fake
+    S3 bucket, as `root/BUCKET/KEY`) over the shared data without copying it."""
+    root = Path(root)
+    for rel, target in files.items():
+        link = root / rel
+        link.parent.mkdir(parents=True, exist_ok=True)
+        link.symlink_to(Path(target).resolve())
+    return root
 
 
 def write_lines(path: str | os.PathLike, lines) -> str:

@@ -238,6 +238,40 @@ def test_loopback_urls_are_refused_without_allow_private_addresses(tmp_path, poi
     assert any("jwarc__cc.warc.gz\\t" in m and "127.0.0.1" in m for m in failed)
 
 
+@pytest.mark.parametrize("whole", [False, True], ids=["pointer", "whole-file"])
+def test_redirect_to_a_private_address_is_refused(tmp_path, pointers, flaky_http, monkeypatch, whole):
+    """A manifest line names a public server, which answers 302 to an address inside the network
+    (here another 127.0.0.1 server standing in for http://169.254.169.254/).  The guard must hold
+    for every hop, not only for the URL in the line.
+
+    Stand-in: no public server is reachable from a test, so `localhost` plays the public host:
+    the address check is told to accept that one name (everything else is checked as usual).
+
+    BUG: requests follows redirects by itself, and only the first URL is checked: the mapper
+    fetches from the private address (the inner server gets the request)."""
+    real_check = fetch_module.check_public_address
+
+    def check(url):
+        if fetch_module.urlsplit(url).hostname == "localhost":
+            return  # the stand-in "public" host
+        real_check(url)
+
+    monkeypatch.setattr(fetch_module, "check_public_address", check)
+    with FlakyHTTPServer(SHARED_DATA) as inner:
+        p = pointers["cc/jwarc__cc.warc.gz"][0]
+        target = inner.url + "cc/jwarc__cc.warc.gz"
+        flaky_http.script("cc/jwarc__cc.warc.gz", [], then=Fail(302, (("Location", target),)))
+        public = f"http://localhost:{flaky_http.port}/"
+        line = public + "cc/jwarc__cc.warc.gz" if whole else p.line()
+        rows, counters = run_job(ExtractImagesJob, ["-r", "inline", "--source-base", public, "--max-attempts", "2",
+                                                    "--backoff-base", "0.01", write_lines(tmp_path / "m.txt", [line])])
+        assert_lines_accounted(counters)
+        assert flaky_http.hits, "the public stand-in was asked"
+        assert inner.hits == [], "a redirect reached the private address"
+        assert rows == []
+        assert counters["input"].get("lines failed") == 1
+
+
 @pytest.mark.parametrize("url", ["http://127.0.0.1:9/x.warc.gz", "http://localhost:9/x.warc.gz",
                                  "http://[::1]:9/x.warc.gz", "http://169.254.169.254/latest/meta-data/",
                                  "http://10.1.2.3/x.warc.gz", "http://192.168.0.1/x.warc.gz"])

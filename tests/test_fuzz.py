@@ -278,9 +278,9 @@ def test_decode_html_never_raises(body, label, where, prefix):
     """`decode_html` promises text for any bytes ("never an exception").  Charset labels come from
     pages and servers, so they are arbitrary: here every name Python's codec registry knows.
 
-    BUG (found by this test): labels of non-text codecs (base64, hex, zlib, rot13, uu, quopri,
-    bz2) raise LookupError, and idna/punycode/undefined raise UnicodeError: the page is lost
-    (a `process_record_LookupError` counter in the job)."""
+    Found a bug (fixed in 4cd0a23): labels of non-text codecs (base64, hex, zlib, rot13, uu, quopri,
+    bz2) raised LookupError, and idna/punycode/undefined UnicodeError: the page was lost (a
+    `process_record_LookupError` counter in the job)."""
     if where == "meta":
         data = prefix + f'<meta charset="{label}">'.encode() + body
         content_type = "text/html"
@@ -495,9 +495,9 @@ NO_TARGET_URI = b"WARC/1.0\r\nWARC-Type: response\r\nContent-Length: 5\r\n\r\nab
 
 def test_record_without_target_uri_is_a_warc_format_error():
     """Found by test_read_one_record_...: a response, request or revisit record without a
-    WARC-Target-URI header.  BUG: warcio's `load_http_headers` calls `uri.startswith(...)` on
-    None and raises AttributeError, which `iter_records` does not translate: the mapper (which
-    catches FetchError and WarcFormatError only) dies, and the task with it."""
+    WARC-Target-URI header.  Regression (fixed in 4cd0a23): warcio's `load_http_headers` calls
+    `uri.startswith(...)` on None and raises AttributeError, which `iter_records` did not
+    translate: the mapper (which catches FetchError and WarcFormatError only) died, and the task."""
     for rec_type in (b"response", b"request", b"revisit"):
         data = NO_TARGET_URI.replace(b"response", rec_type)
         with pytest.raises(WarcFormatError):
@@ -534,9 +534,9 @@ NON_TEXT_LABELS = ("base64", "hex", "rot13", "zlib", "bz2", "uu", "quopri", "idn
 
 
 def test_decode_html_with_a_non_text_charset_label():
-    """Found by test_decode_html_never_raises.  BUG: `_normalise` accepts any name Python's codec
-    registry knows, so `charset=base64` (LookupError: not a text encoding) or `charset=idna`
-    (UnicodeError: no errors='replace') raise instead of falling back."""
+    """Found by test_decode_html_never_raises.  Regression (fixed in 4cd0a23): `_normalise` accepted
+    any name Python's codec registry knows, so `charset=base64` (LookupError: not a text encoding)
+    or `charset=idna` (UnicodeError: no errors='replace') raised instead of falling back."""
     body = "<p>caf\u00e9 \u2013 ok</p>".encode()
     raised = []
     for label in NON_TEXT_LABELS:
@@ -553,7 +553,7 @@ def test_decode_html_with_a_non_text_charset_label():
 
 def test_page_declaring_a_non_text_charset_keeps_its_images(tmp_path):
     """End to end: a real page, served in a WARC record whose Content-Type says charset=base64.
-    BUG: the page is lost (counter errors/process_record_LookupError) instead of decoded."""
+    Regression (fixed in 4cd0a23): the page was lost (errors/process_record_LookupError)."""
     from warcio.statusandheaders import StatusAndHeaders
     from warcio.warcwriter import WARCWriter
 
