@@ -16,10 +16,12 @@ import socket
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from urllib.parse import urlsplit
+from urllib.parse import urljoin, urlsplit
 
 USER_AGENT = "ccimg/0.1 (+https://github.com/ccimg; image size research)"
 RETRY_STATUS = frozenset({408, 425, 429, 500, 502, 503, 504})
+REDIRECT_STATUS = frozenset({301, 302, 303, 307, 308})
+MAX_REDIRECTS = 5
 
 
 class FetchError(Exception):
@@ -99,7 +101,7 @@ def _transient_network_errors() -> tuple[type[BaseException], ...]:
         import botocore.exceptions as bce
 
         errors += [bce.EndpointConnectionError, bce.ConnectionClosedError, bce.ReadTimeoutError,
-                   bce.ConnectTimeoutError, bce.ResponseStreamingError]
+                   bce.ConnectTimeoutError, bce.ResponseStreamingError, bce.IncompleteReadError]
     except ImportError:  # pragma: no cover - boto3 is a core dependency
         pass
     return tuple(errors)
@@ -230,7 +232,8 @@ class Fetcher:
             from botocore.config import Config
 
             # Our own retry loop is the one that counts; botocore's would hide retries from the counters.
-            config = Config(retries={"max_attempts": 1, "mode": "standard"}, connect_timeout=self.timeout,
+            # ("max_attempts": 1 would mean one *retry*; total_max_attempts counts the first try too.)
+            config = Config(retries={"total_max_attempts": 1, "mode": "standard"}, connect_timeout=self.timeout,
                             read_timeout=self.timeout, user_agent_extra=USER_AGENT)
             self._s3 = boto3.session.Session().client(
                 "s3", endpoint_url=self.s3_endpoint_url, config=config,
@@ -270,13 +273,32 @@ class Fetcher:
             raise FetchError("short_range", f"{path}: asked for {length} bytes at {offset}, file has {len(data)}")
         return data
 
+    def _get(self, url: str, headers: dict):
+        """GET that follows redirects itself, checking every hop's address like the first.
+
+        Why: requests would follow a redirect from a public server to an internal address.
+        """
+        errors = _transient_network_errors()
+        for _hop in range(MAX_REDIRECTS + 1):
+            try:
+                resp = self.session.get(url, headers=headers, timeout=self.timeout, stream=True,
+                                        allow_redirects=False)
+            except errors as exc:
+                raise _Transient("connection", str(exc)) from exc
+            location = resp.headers.get("Location")
+            if resp.status_code not in REDIRECT_STATUS or not location:
+                return resp
+            resp.close()
+            url = urljoin(url, location)
+            if not url.startswith(("http://", "https://")):
+                raise FetchError("bad_redirect", f"redirect to a non-http URL: {url!r}")
+            self._check_host(url)
+        raise FetchError("too_many_redirects", f"{url}: more than {MAX_REDIRECTS} redirects")
+
     def _http_range(self, url: str, offset: int, length: int) -> bytes:
         errors = _transient_network_errors()
         headers = {"Range": f"bytes={offset}-{offset + length - 1}"}
-        try:
-            resp = self.session.get(url, headers=headers, timeout=self.timeout, stream=True)
-        except errors as exc:
-            raise _Transient("connection", str(exc)) from exc
+        resp = self._get(url, headers)
         try:
             _check_status(resp.status_code, url, resp.headers)
             if resp.status_code == 200:
@@ -285,9 +307,13 @@ class Fetcher:
                 data = resp.raw.read(length + 1, decode_content=False)
             except errors as exc:
                 raise _Transient("connection_reset", str(exc)) from exc
+            announced = resp.headers.get("Content-Length")
         finally:
             resp.close()
         if len(data) != length:
+            if announced and announced.isdigit() and len(data) < int(announced):
+                # the server meant to send more: the connection closed early
+                raise _Transient("incomplete_body", f"{url}: got {len(data)} of {announced} announced bytes")
             raise FetchError("short_range", f"{url}: asked for {length} bytes at {offset}, got {len(data)}")
         return data
 
@@ -352,7 +378,7 @@ class Fetcher:
 
     def _http_open(self, url: str, pos: int):
         headers = {"Range": f"bytes={pos}-"} if pos else {}
-        resp = self.session.get(url, headers=headers, timeout=self.timeout, stream=True)
+        resp = self._get(url, headers)
         try:
             _check_status(resp.status_code, url, resp.headers)
         except BaseException:
