@@ -16,8 +16,8 @@ from models.corpus import DEFAULT_DATA_DIR, iter_records, read_records, write_re
 from models.score import DEFAULT_MODEL
 
 DEFAULT_CACHE = Path("out") / "shared_records.jsonl.gz"
-DEFAULT_SETTINGS = {"record": {"trees": 40, "k": 1000, "min_samples_leaf": 2},
-                    "url": {"trees": 40, "k": 1000, "min_samples_leaf": 2}}
+DEFAULT_SETTINGS = {"record": {"trees": 40, "k": 1000, "min_samples_leaf": 2},  # ours: forest
+                    "url": {"k": 1000}}  # ours-url: linear model
 
 
 def add_arguments(parser) -> None:
@@ -56,7 +56,7 @@ def run(args) -> int:
     estimators, evaluations, settings = {}, {}, {}
     for kind, method in (("record", "ours"), ("url", "ours-url")):
         s = dict(DEFAULT_SETTINGS[kind])
-        if args.trees:
+        if args.trees and kind == "record":
             s["trees"] = args.trees
         est = fit_method(method, train, **s)
         ev = evaluate_model(method, est, test, exact_p=exact_p)

@@ -18,7 +18,10 @@ def add_arguments(parser) -> None:
     parser.add_argument("--test-share", type=float, default=0.25)
     parser.add_argument("--input", choices=("record", "url"), default="record",
                         help="score full records, or only their URLs (the URL model)")
-    parser.add_argument("--no-exact", action="store_true", help="the model alone, without the exact signals")
+    exact = parser.add_mutually_exclusive_group()
+    exact.add_argument("--no-exact", action="store_true", help="the model alone, without the exact signals")
+    exact.add_argument("--exact", action="store_true",
+                       help="exact signals first even for a paper method (default: only for ours)")
     parser.add_argument("--recall", type=float,
                         help="use the model's threshold for this recall of BIG (0.90/0.95/0.99)")
     parser.add_argument("--pr-out", help="write the precision-recall curve of BIG to this CSV")
@@ -40,7 +43,9 @@ def run(args) -> int:
         train, test = split_by_site(prep, args.test_share)
         prep = test if args.split == "test" else train
     items = [r["img_url"] for r in prep.data.records] if args.input == "url" else prep.data.records
-    scores = Scorer(bundle, recall=args.recall, exact=not args.no_exact).score(items)
+    # Paper methods are evaluated as the paper ran them (the model alone); ours with its exact signals.
+    use_exact = args.exact or (not args.no_exact and str(bundle.metadata.get("method", "")).startswith("ours"))
+    scores = Scorer(bundle, recall=args.recall, exact=use_exact).score(items)
     pred = np.array([lab == "BIG" for lab in scores.label], dtype=int)
     m = evaluate(prep.data.y, scores.p_big, pred, sites=prep.sites, reasons=scores.reason)
     m["pr_curve"] = pr_curve(prep.data.y, scores.p_big)

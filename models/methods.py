@@ -70,21 +70,26 @@ class HybridClassifier(ClassifierMixin, BaseEstimator):
         return (self.predict_proba(X)[:, 1] >= 0.5).astype(int)
 
 
-def url_union(k: int = 1000, token_k: int = 1000) -> FeatureUnion:
+def url_union(k: int = 1000) -> FeatureUnion:
     """Features of the URL alone, every one computed per batch (the fast scoring path).
 
     The numeric URL features are binned into indicator columns so that a linear model can use them.
+    No TOKENS: on the shared data they added nothing to the n-grams (F1avg 0.890 with, 0.890 without)
+    and cost a third of the scoring time.
     """
     return FeatureUnion([
         ("ngrams", GramVectorizer("ngram", "trf", k)),
-        ("tokens", GramVectorizer("token", "trf", token_k)),
         ("shape", UrlShapeFeatures(bins=8)),
     ])
 
 
 def build(method: str, trees: int = 30, k: int = 1000, n_train: int = 100_000, seed: int = 0,
-          max_depth: int | None = None, min_samples_leaf: int = 1):
-    """A fresh, unfitted estimator for a named method."""
+          max_depth: int | None = None, min_samples_leaf: int = 2):
+    """A fresh, unfitted estimator for a named method.
+
+    max_depth and min_samples_leaf apply to our forest only; leaves of at least 2 examples give
+    fewer tied scores (pure leaves vote exactly 0 or 1), which matters at 95-99% recall of BIG.
+    """
     if method == "TOKENS-trf":
         return Pipeline([("grams", GramVectorizer("token", "trf", k)), ("forest", paper_forest(trees, seed))])
     if method == "NG-trf":

@@ -40,6 +40,7 @@ def split_by_site(prep: Prepared, test_share: float = 0.25) -> tuple[Prepared, P
 
 
 def fit_method(method: str, train: Prepared, trees: int = 30, k: int = 1000, seed: int = 0, **kw):
+    """Fit a named method on the training side (ours: with site-grouped calibration folds)."""
     est = build(method, trees=trees, k=k, n_train=len(train.data), seed=seed, **kw)
     if method in OUR_METHODS:
         return est.fit(train.data.records, train.data.y, groups=train.sites)

@@ -19,7 +19,7 @@ def add_arguments(parser) -> None:
     parser.add_argument("--trees", type=int, default=30, help="trees per forest (paper: 10, 30, 100)")
     parser.add_argument("--k", type=int, default=1000, help="grams kept per class by trf/tsrf (paper: 500, 1000)")
     parser.add_argument("--max-depth", type=int, help="tree depth limit (ours only; smaller files)")
-    parser.add_argument("--min-samples-leaf", type=int, default=1, help="(ours only)")
+    parser.add_argument("--min-samples-leaf", type=int, default=2, help="(ours only)")
     parser.add_argument("--holdout-sites", type=float, default=0.0,
                         help="share of sites held out for evaluation (standard site-disjoint split); 0 = none")
     parser.add_argument("--seed", type=int, default=0)
