@@ -37,6 +37,8 @@ setup(
         "fast": ["fastwarc>=2.0", "resiliparse>=2.0"],
         "dev": [
             "pytest>=8",
+            "lxml>=5",
+            "psutil>=5.9",
             "pytest-timeout>=2.3",
             "hypothesis>=6.100",
             "moto[server]>=5.0",
