@@ -4,7 +4,9 @@ Usage (from the repository root, with the project's venv):
 
     .venv/bin/python -m benchmarks.extract                      # 200 MB of HTML, 3 repeats, medians
     .venv/bin/python -m benchmarks.extract --size-mb 50 --repeat 5 --out /tmp/bench.json
-    .venv/bin/python -m benchmarks.extract --verify --profile   # + prototype check + cProfile of lexbor
+    .venv/bin/python -m benchmarks.extract --verify --profile   # + check against the reference + cProfile
+    .venv/bin/python -m benchmarks.extract --size-mb 800 --repeat 1 --only inflate --no-prototypes --verify
+                                                                # the check on every real page (5,590)
     .venv/bin/python -m benchmarks.extract --peak-memory        # RSS of one real mapper over a 500 MB .warc.gz
 
 The test WARC is built once from the real pages in ../shared/data/html-more and html-aeb (one
@@ -17,13 +19,17 @@ of a shared machine spreads evenly; the medians of --repeat runs are reported):
   warcio       warcio ArchiveIterator + read of every response payload
   fastwarc     fastwarc ArchiveIterator + read of every response payload (for comparison)
   iter         the project's jobs.warc_records.iter_records + is_html() + payload()
-  extract:P    what one mapper does per record: iter_records, is_html, decode_html,
-               ImageExtractor(P).extract, the job's extra fields, JSON lines (mrjob's protocol)
+  extract:P    what one mapper does per record: iter_records, is_html,
+               ImageExtractor(P).extract_payload (decode_html, parse, rules), the job's extra fields,
+               JSON lines (mrjob's protocol)
+  ref:lexbor   the same with the extraction as it was before its speed-ups (ReferenceLexborExtractor:
+               a frozen copy, decoded text to lexbor); --verify checks that the project's records are
+               exactly the reference's, page by page
   job:P        the real ExtractImagesJob.run_mapper in-process (counters to stderr, output to /dev/null)
   stage:*      cumulative steps of the lexbor extraction (differences = cost of each step)
-  floor:*      lexbor alone over the pages pre-decoded in memory: what no Python change can beat
-  proto:*      prototypes of faster extraction (cumulative; see FastLexborExtractor), not project code;
-               --verify checks that they emit exactly the project's records, page by page
+  floor:*      lexbor alone over the pages held in memory: what no Python change can beat
+  proto:*      prototypes of what is left outside the extractor (fastwarc iteration, orjson lines), around
+               the project's extractor; not project code
   bs4 runs on the first --bs4-mb MB of HTML only (it is much slower); lexbor is run on the same
   slice to compare like with like. Those rows are labelled "slice" and their MB/s are measured on
   the slice, not on the whole file.
@@ -64,8 +70,10 @@ REPO = Path(__file__).resolve().parents[1]
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
-from features.charset import decode_html  # noqa: E402
-from features.page_images import ImageExtractor  # noqa: E402
+from features.charset import decode_html, utf8_payload  # noqa: E402
+from features.html_backends import CANDIDATE_TAGS  # noqa: E402
+from features.image_record import PARENT_TEXT_MAX  # noqa: E402
+from features.page_images import ImageExtractor, PageImages, could_be_image_link  # noqa: E402
 from jobs.warc_records import MAX_PAYLOAD, iter_records  # noqa: E402
 
 DEFAULT_DATA = REPO.parent / "shared" / "data"
@@ -268,35 +276,45 @@ def _html_records(path: Path, limit: int | None):
                 return
 
 
-def step_extract(path: Path, parser: str = "lexbor", limit: int | None = None, stage: str = "full") -> dict:
+def step_extract(path: Path, parser: str = "lexbor", limit: int | None = None, stage: str = "full",
+                 reference: bool = False) -> dict:
     """One mapper's work per record, without mrjob: see the module docstring.
 
     `stage` stops early, for the cumulative breakdown: decode, parse, candidates, extract, full.
+    `reference`: the frozen pre-speed-up extraction (ReferenceLexborExtractor on the decoded text) instead
+    of the project's ImageExtractor(parser).extract_payload, as the job calls it.
     """
     from mrjob.protocol import JSONValueProtocol
 
     extractor = ImageExtractor(parser)
     backend = extractor.backend
+    if reference:
+        ref = ReferenceLexborExtractor()
+
+        def extract(payload: bytes, content_type: str | None, url: str):
+            return ref.extract(decode_html(payload, content_type)[0], url)
+    else:
+        extract = extractor.extract_payload
     write = JSONValueProtocol().write
     html = pages = images = out_bytes = failed = 0
     filename, crawl = str(path), None
     for record, payload in _html_records(path, limit):
         pages += 1
         html += len(payload)
-        text, _enc = decode_html(payload, record.http_content_type)
-        if stage == "decode":
-            continue
-        if stage == "parse":
-            backend.parse(text)
-            continue
-        if stage == "candidates":
-            doc = backend.parse(text)
+        if stage in ("decode", "parse", "candidates"):
+            text, enc = decode_html(payload, record.http_content_type)
+            if stage == "decode":
+                continue
+            doc = backend.parse(text, utf8_payload(payload, text, enc))
+            if stage == "parse":
+                continue
             backend.base_href(doc)
-            for _ in backend.candidates(doc):
-                pass
+            for tag, node in backend.candidates(doc):
+                if tag != "a" or could_be_image_link(backend.attribute(node, "href")):
+                    backend.attributes(node)
             continue
         try:
-            page = extractor.extract(text, record.url or "")
+            page = extract(payload, record.http_content_type, record.url or "")
         except Exception:  # noqa: BLE001 - as CCJob._process: the record is counted as failed, the task goes on
             failed += 1
             continue
@@ -356,12 +374,14 @@ def run_throughput(args, path: Path, info: dict, log=print) -> dict:
         ("fastwarc", "fastwarc iterate + read response payloads", lambda: step_fastwarc(path)),
         ("iter", "project iter_records + is_html + payload", lambda: step_iter(path)),
         ("stage:decode", "iter + decode_html", lambda: step_extract(path, stage="decode")),
-        ("stage:parse", "+ lexbor parse", lambda: step_extract(path, stage="parse")),
-        ("stage:candidates", "+ base_href + css candidates + attribute dicts",
+        ("stage:parse", "+ lexbor parse (payload bytes if UTF-8)", lambda: step_extract(path, stage="parse")),
+        ("stage:candidates", "+ base_href + css candidates + <a> href test + attribute dicts",
          lambda: step_extract(path, stage="candidates")),
-        ("stage:extract", "+ rules, urljoin, context (ImageExtractor.extract)",
+        ("stage:extract", "+ rules, URLs, context (ImageExtractor.extract_payload)",
          lambda: step_extract(path, stage="extract")),
         ("extract:lexbor", "FULL: + job fields + JSON lines", lambda: step_extract(path, "lexbor")),
+        ("ref:lexbor", "FULL, the extraction before its speed-ups (ReferenceLexborExtractor)",
+         lambda: step_extract(path, reference=True)),
         ("job:lexbor", "real ExtractImagesJob.run_mapper in-process", lambda: step_job(path, "lexbor")),
         ("slice extract:lexbor", f"FULL lexbor, first {args.bs4_mb:g} MB of HTML",
          lambda: step_extract(path, "lexbor", limit=bs4_limit)),
@@ -376,7 +396,7 @@ def run_throughput(args, path: Path, info: dict, log=print) -> dict:
     step_inflate(path)
     step_extract(path, "lexbor", limit=2 * MB)
     if args.prototypes:
-        _texts(path)  # the in-memory pages of the floor rows, loaded before any timing
+        _parser_inputs(path)  # the in-memory pages of the floor rows, loaded before any timing
     samples: dict[str, list] = {name: [] for name, _, _ in steps}
     results: dict[str, dict] = {}
     for rep in range(args.repeat):
@@ -438,6 +458,10 @@ def print_table(report: dict, info: dict) -> None:
     print("(MB/s of uncompressed HTML from the median wall and median cpu time; ratio = MB/s / inflate MB/s;"
           " pages/s, images/s: wall)")
     by = {r["step"]: r for r in report["rows"]}
+    if "extract:lexbor" in by and "ref:lexbor" in by:
+        full, ref = by["extract:lexbor"], by["ref:lexbor"]
+        print(f"extract:lexbor / ref:lexbor (the extraction before its speed-ups): "
+              f"{full['mb_s_cpu'] / ref['mb_s_cpu']:.2f}x (cpu), {full['mb_s'] / ref['mb_s']:.2f}x (wall)")
     if "extract:lexbor" in by:
         full = by["extract:lexbor"]
         best = max((r for r in report["rows"] if r["step"].startswith("proto:")), key=lambda r: r["mb_s_cpu"],
@@ -480,200 +504,143 @@ def run_profile(path: Path, mb: float, top: int = 30) -> dict:
     return {"mb": mb, "total_s": total, "top": rows[:top]}
 
 
-# -- prototypes: faster variants of the extraction, checked against the project's output --------
-# Not project code: they show what a change would gain.  `--verify` checks, page by page, that the
-# prototype extractor emits exactly the records (and skip counts) of features.page_images.ImageExtractor.
+# -- the reference: the extraction before its speed-ups -------------------------------------------
 
-_MAYBE_IMAGE_EXT = None  # compiled on first use: "\.(jpg|jpeg|...)" anywhere in the URL, any case
+class ReferenceLexborExtractor:
+    """ImageExtractor("lexbor") as it was before the speed-ups (commit 4cd0a23), frozen here as the reference.
 
-
-def _maybe_image_ext():
-    global _MAYBE_IMAGE_EXT
-    if _MAYBE_IMAGE_EXT is None:
-        import re
-
-        from features.page_images import IMAGE_EXTENSIONS
-
-        exts = "|".join(sorted(IMAGE_EXTENSIONS, key=len, reverse=True))
-        _MAYBE_IMAGE_EXT = re.compile(rf"\.(?:{exts})", re.I)
-    return _MAYBE_IMAGE_EXT
-
-
-class FastLexborExtractor:
-    """Same records as ImageExtractor("lexbor"), less Python per candidate.  Each change can be switched off:
-
-    links  <a>: read only `href` (node.attrs.get), and reject it with one regex search when it cannot
-           end in an image extension, before building the attribute dict and before url_extension's
-           urlsplit.  Exact: url_extension() can only return an image extension that occurs, after a
-           ".", somewhere in the URL.  (~85 % of the candidates are such <a> links.)
-    depth  dom_depth from a per-page cache of each ancestor's depth (mem_id -> depth) instead of a walk
-           to the root per image; siblings and parent text cached per parent as well.
-    text   the same bounded text walk, inlined (no _TextBudget object and method call per text node).
-    css    let lexbor drop the ordinary links: `a[href*=".jpg" i], a[href*=".png" i], ...` in the selector
-           instead of `a` (document order is kept: one selector list; but lexbor yields an element once per
-           selector it matches, so <a href="x.bmp.jpg"> comes twice: deduplicated by mem_id).  Exact for the
-           same reason as `links`: url_extension() lowercases, and only ASCII letters lowercase to those
-           extensions.
-    urls   absolute (`http(s)://host/...`) and scheme-relative (`//host/...`) URLs with a plain host
-           skip urljoin + urlsplit: urljoin returns them unchanged (resp. with the base scheme) unless
-           they hold ';', tab/CR/LF, an empty query or fragment; such URLs, and all relative ones, take
-           the urljoin path as before.  (About 80 % of image URLs on these pages are absolute.)
+    `--verify` checks, page by page, that the project's extractor still gives exactly these records
+    (field order included: it is the order of the JSON output) and skip counts; `ref:lexbor` times it.
+    Frozen: the tree walk (attribute dict of every candidate, a walk to the root per image, sibling count
+    and text per image), URL resolution (urljoin + urlsplit for every URL) and the parser input (the decoded
+    text).  Imported from the project: the rules themselves (_img_source, _source_srcset, _media_link_source,
+    _attr, host_of), which the speed-ups did not touch, so that a change of rule is not reported as a bug.
     """
 
-    def __init__(self, links: bool = True, depth: bool = True, text: bool = True, css: bool = False,
-                 urls: bool = False):
+    def __init__(self, text_limit: int = PARENT_TEXT_MAX):
         from selectolax.lexbor import LexborHTMLParser
 
-        from features.html_backends import CANDIDATE_TAGS, LexborBackend
-        from features.image_record import PARENT_TEXT_MAX
-
         self._parser_cls = LexborHTMLParser
-        self._selector = ", ".join(CANDIDATE_TAGS)
-        self._backend = LexborBackend(text_limit=PARENT_TEXT_MAX)  # base_href, and the reference context()
-        self.text_limit = PARENT_TEXT_MAX
-        self.links, self.depth, self.text, self.urls, self.css = links, depth, text, urls, css
-        if css:
-            exts = ("jpg", "jpe", "jfif", "pjpeg", "png", "apng", "gif", "bmp", "tif", "webp", "avif", "svg", "ico",
-                    "heic", "heif")  # every IMAGE_EXTENSIONS member contains one of these
-            self._selector = ", ".join([t for t in CANDIDATE_TAGS if t != "a"]
-                                       + [f'a[href*=".{e}" i]' for e in exts])
-        self.parser = "lexbor-fast"
+        self.text_limit = text_limit
+        self._sibling_cache: dict[int, int] = {}
 
-    def extract(self, html, page_url: str):
+    def extract(self, html: str, page_url: str) -> PageImages:
         from urllib.parse import urljoin, urlsplit
 
-        from features import page_images as pi
-        _ws = pi._WS
-        result = pi.PageImages()
+        from features.page_images import _WS, _attr, _img_source, _media_link_source, _source_srcset, host_of
+
+        result = PageImages()
+        self._sibling_cache = {}
         doc = self._parser_cls(html)
-        backend = self._backend
-        backend._sibling_cache = {}
         base = page_url
-        base_href = backend.base_href(doc)
-        if base_href is not None and base_href.strip(_ws):
+        base_href = self.base_href(doc)
+        if base_href is not None and base_href.strip(_WS):
             try:
-                base = urljoin(page_url, base_href.strip(_ws))
+                base = urljoin(page_url, base_href.strip(_WS))
             except ValueError:
                 result.skipped["bad_base_href"] += 1
-        page_host = pi.host_of(page_url)
+        page_host = host_of(page_url)
         images = result.images
-        skipped = result.skipped
-        maybe_image = _maybe_image_ext().search
-        links = self.links
-        ctx_cache: dict[int, tuple] = {}
-        depth_cache: dict[int, int] = {}
-        fast_url = _fast_url if self.urls else None
-        css = self.css
-        seen: set[int] = set()
-        base_scheme = urlsplit(base).scheme if base else ""
-        context = self._context if self.depth else backend.context
-        for node in doc.css(self._selector):
-            tag = node.tag
+        for tag, attrs, node in self.candidates(doc):
             lazy = False
-            if tag == "a" and links:
-                href = node.attrs.get("href")
-                if not href or not maybe_image(href):
-                    continue  # an ordinary link (exactly what _media_link_source would decide)
-                if css:  # lexbor returns an element once per selector of the list it matches: `x.bmp.jpg`
-                    key = node.mem_id
-                    if key in seen:
-                        continue
-                    seen.add(key)
-            attrs = {k: ("" if v is None else v) for k, v in node.attributes.items()}
             if tag == "img":
-                raw, src_attr, lazy = pi._img_source(attrs)
+                raw, src_attr, lazy = _img_source(attrs)
                 if raw is None:
-                    skipped["no_src"] += 1
+                    result.skipped["no_src"] += 1
                     continue
             elif tag == "source":
                 p = node.parent
                 if (p.tag if p is not None else None) != "picture":
                     continue
-                raw, src_attr, lazy = pi._source_srcset(attrs)
+                raw, src_attr, lazy = _source_srcset(attrs)
                 if raw is None:
-                    skipped["no_src"] += 1
+                    result.skipped["no_src"] += 1
                     continue
             else:
-                raw, src_attr = pi._media_link_source(tag, attrs)
+                raw, src_attr = _media_link_source(tag, attrs)
                 if raw is None:
                     continue
             scheme = raw.split(":", 1)[0].lower() if ":" in raw[:12] else ""
             if scheme == "data":
-                skipped["data_url"] += 1
+                result.skipped["data_url"] += 1
                 continue
             if scheme == "javascript":
-                skipped["javascript_url"] += 1
+                result.skipped["javascript_url"] += 1
                 continue
-            hit = fast_url(base_scheme, raw) if fast_url is not None else None
-            if hit is not None:
-                img_url, img_host = hit
-            else:
-                try:
-                    img_url = urljoin(base, raw)
-                    parts = urlsplit(img_url)
-                    img_host = (parts.hostname or "").lower()
-                except ValueError:
-                    skipped["invalid_url"] += 1
-                    continue
-                if parts.scheme not in ("http", "https") or not img_host:
-                    skipped["other_scheme"] += 1
-                    continue
-            if self.depth:
-                parent_tag, parent_text, depth, siblings, in_noscript = context(node, ctx_cache, depth_cache)
-            else:
-                parent_tag, parent_text, depth, siblings, in_noscript = context(node)
-            srcset = attrs.get("srcset")
+            try:
+                img_url = urljoin(base, raw)
+                parts = urlsplit(img_url)
+                img_host = (parts.hostname or "").lower()
+            except ValueError:
+                result.skipped["invalid_url"] += 1
+                continue
+            if parts.scheme not in ("http", "https") or not img_host:
+                result.skipped["other_scheme"] += 1
+                continue
+            parent_tag, parent_text, depth, siblings, in_noscript = self.context(node)
+            srcset = _attr(attrs, "srcset")
             if srcset is None:
-                srcset = attrs.get("data-srcset")
-            style = attrs.get("style")
-            get = attrs.get
+                srcset = _attr(attrs, "data-srcset")
+            style = _attr(attrs, "style")
             images.append({
-                "page_url": page_url, "img_url": img_url, "src": raw, "src_attr": src_attr, "element": tag,
-                "alt": get("alt"), "title": get("title"), "width_attr": get("width"),
-                "height_attr": get("height"), "srcset": srcset, "sizes": get("sizes"), "class": get("class"),
-                "id": get("id"), "style": style[:200] if style is not None else None, "loading": get("loading"),
-                "lazy": lazy, "in_noscript": in_noscript, "rel": get("rel"), "parent_tag": parent_tag,
+                "page_url": page_url,
+                "img_url": img_url,
+                "src": raw,
+                "src_attr": src_attr,
+                "element": tag,
+                "alt": _attr(attrs, "alt"),
+                "title": _attr(attrs, "title"),
+                "width_attr": _attr(attrs, "width"),
+                "height_attr": _attr(attrs, "height"),
+                "srcset": srcset,
+                "sizes": _attr(attrs, "sizes"),
+                "class": _attr(attrs, "class"),
+                "id": _attr(attrs, "id"),
+                "style": style[:200] if style is not None else None,
+                "loading": _attr(attrs, "loading"),
+                "lazy": lazy,
+                "in_noscript": in_noscript,
+                "rel": _attr(attrs, "rel"),
+                "parent_tag": parent_tag,
                 "parent_text": parent_text,
-                "dom_depth": depth, "dom_siblings": siblings, "position": len(images),
-                "same_domain": img_host == page_host, "page_host": page_host, "img_host": img_host,
+                "dom_depth": depth,
+                "dom_siblings": siblings,
+                "position": len(images),
+                "same_domain": img_host == page_host,
+                "page_host": page_host,
+                "img_host": img_host,
             })
-        n = len(images)
         for rec in images:
-            rec["page_images"] = n
+            rec["page_images"] = len(images)
         return result
 
-    def _context(self, node, ctx_cache: dict, depth_cache: dict):
+    def base_href(self, doc) -> str | None:
+        for node in doc.css("base"):
+            href = node.attributes.get("href")
+            if href is not None:
+                return href
+        return None
+
+    def candidates(self, doc):
+        for node in doc.css(", ".join(CANDIDATE_TAGS)):
+            attrs = {k: ("" if v is None else v) for k, v in node.attributes.items()}
+            yield node.tag, attrs, node
+
+    def context(self, node) -> tuple[str | None, str, int, int, bool]:
         parent = node.parent
-        if parent is None:
-            return None, "", 0, 0, False
-        key = parent.mem_id
-        hit = ctx_cache.get(key)
-        if hit is not None:
-            return hit
-        # For each ancestor-or-self x below the document node: (number of such nodes from x up,
-        # whether one of them is a <noscript>), cached by mem_id for the whole page.
-        chain = []
+        depth = 0
+        noscript = False
         p = parent
-        d, ns = 0, False
-        while p is not None:
-            pk = p.mem_id
-            cached = depth_cache.get(pk)
-            if cached is not None:
-                d, ns = cached
-                break
-            tag = p.tag
-            if tag == "-document":
-                break
-            chain.append((pk, tag == "noscript"))
+        while p is not None and p.tag != "-document":
+            depth += 1
+            if p.tag == "noscript":
+                noscript = True
             p = p.parent
-        for pk, is_ns in reversed(chain):
-            d += 1
-            ns = ns or is_ns
-            depth_cache[pk] = (d, ns)
-        depth, noscript = depth_cache.get(key, (0, False))
-        if not chain and depth == 0:  # the parent is the document node
-            out = (None, "", 0, 0, False)
-        else:
+        if parent is None or parent.tag == "-document":
+            return None, "", depth, 0, noscript
+        key = parent.mem_id
+        siblings = self._sibling_cache.get(key)
+        if siblings is None:
             count = 0
             c = parent.child
             while c is not None:
@@ -681,87 +648,74 @@ class FastLexborExtractor:
                 if tag and not tag.startswith("-"):
                     count += 1
                 c = c.next
-            text = self._text(parent) if self.text else self._backend._text(parent)
-            out = (parent.tag, text, depth, count - 1, noscript)
-        ctx_cache[key] = out
-        return out
+            siblings = self._sibling_cache[key] = count - 1
+        return parent.tag, self._text(parent), depth, siblings, noscript
 
     def _text(self, node) -> str:
-        limit = self.text_limit
-        pieces: list[str] = []
-        raw_len = 0
-        next_check = limit
+        from features.html_backends import TEXT_SKIP_TAGS, _TextBudget
+
+        budget = _TextBudget(self.text_limit)
         stack = []
         c = node.child
         while True:
             while c is None:
                 if not stack:
-                    return " ".join("".join(pieces).split())[:limit]
+                    return budget.text()
                 c = stack.pop()
             tag = c.tag
             if tag == "-text":
-                piece = c.text(deep=False)
-                pieces.append(piece)
-                raw_len += len(piece)
-                if raw_len > next_check:
-                    joined = " ".join("".join(pieces).split())
-                    if len(joined) > limit:
-                        return joined[:limit]
-                    next_check = raw_len * 2
+                if budget.add(c.text(deep=False)):
+                    return budget.text()
                 c = c.next
-            elif not tag or tag.startswith("-") or tag in _TEXT_SKIP:
+            elif not tag or tag.startswith("-") or tag in TEXT_SKIP_TAGS:
                 c = c.next
             else:
                 stack.append(c.next)
                 c = c.child
 
 
-_TEXT_SKIP = frozenset({"script", "style", "template"})
-_ABS_URL = None
+def verify_against_reference(path: Path, limit: int | None = None) -> dict:
+    """The project's lexbor records against ReferenceLexborExtractor's, page by page (the WARC fields aside):
+    through extract_payload (the job's path: payload bytes to lexbor when valid UTF-8) and through
+    extract(text) (the str API the tests and the classifier use)."""
+    project = ImageExtractor("lexbor")
+    ref = ReferenceLexborExtractor()
+    pages = images = utf8_pages = 0
+    differing = {"extract_payload": 0, "extract": 0}
+    examples: list = []
+    ref_failed: list = []
+    for record, payload in _html_records(path, limit):
+        url, ctype = record.url or "", record.http_content_type
+        text, enc = decode_html(payload, ctype)
+        pages += 1
+        utf8_pages += utf8_payload(payload, text, enc) is not None
+        try:
+            a = ref.extract(text, url)
+        except Exception as exc:  # noqa: BLE001 - the extractor loses the whole page: see the report
+            ref_failed.append({"url": record.url, "error": f"{type(exc).__name__}: {exc}"})
+            continue
+        images += len(a.images)
+        for how, b in (("extract_payload", project.extract_payload(payload, ctype, url)),
+                       ("extract", project.extract(text, url))):
+            if [list(x.items()) for x in a.images] == [list(x.items()) for x in b.images] and a.skipped == b.skipped:
+                continue  # the same records, field order included (it is the order of the JSON output)
+            differing[how] += 1
+            if len(examples) < 5:
+                diff = next((i for i, (x, y) in enumerate(zip(a.images, b.images, strict=False))
+                             if list(x.items()) != list(y.items())), None)
+                examples.append({"url": record.url, "via": how, "n_ref": len(a.images), "n_project": len(b.images),
+                                 "skipped_ref": dict(a.skipped), "skipped_project": dict(b.skipped),
+                                 "first_diff": diff,
+                                 "ref": a.images[diff] if diff is not None else None,
+                                 "project": b.images[diff] if diff is not None else None})
+    return {"pages": pages, "pages_parsed_as_payload_bytes": utf8_pages, "images": images,
+            "pages_differing": differing, "examples": examples, "pages_where_reference_raised": ref_failed}
 
 
-def _fast_url(base_scheme: str, raw: str) -> tuple[str, str] | None:
-    """(urljoin(base, raw), its lowercased host) without urllib for plain absolute URLs, else None.
-
-    urljoin(base, "http(s)://host...") is the URL itself (a different scheme: returned as is; the same
-    scheme: urlunparse(urlparse(url)), which only differs for ';' params, an empty '?' or '#', tab/CR/LF);
-    "//host..." gets the base scheme.  A host of [A-Za-z0-9.-] has no userinfo, port, IPv6 or IDNA
-    subtleties, so urlsplit(...).hostname is host.lower().
-    """
-    global _ABS_URL
-    if _ABS_URL is None:
-        import re
-
-        _ABS_URL = re.compile(r"(?:(https?):)?//([A-Za-z0-9.\-]+)(?:[/?#]|$)")
-    m = _ABS_URL.match(raw)
-    if m is None or ";" in raw or "\t" in raw or "\n" in raw or "\r" in raw:
-        return None
-    n = len(raw)
-    h = raw.find("#")
-    if h == n - 1:
-        return None
-    q = raw.find("?")
-    if q != -1 and (h == -1 or q < h) and q + 1 == (h if h != -1 else n):
-        return None
-    scheme = m.group(1)
-    if scheme is None:
-        if base_scheme not in ("http", "https"):
-            return None
-        return base_scheme + ":" + raw, m.group(2).lower()
-    return raw, m.group(2).lower()
-
-
-def html_for_lexbor(payload: bytes, content_type: str | None):
-    """decode_html's text, or the payload itself where that text is its exact UTF-8 decoding: lexbor parses
-    bytes as UTF-8, so it gets the same input bytes without the str -> UTF-8 copy selectolax makes.
-
-    Exact: with codec utf-8 and no U+FFFD in the text, no byte was replaced, so text.encode() == payload.
-    """
-    text, enc = decode_html(payload, content_type)
-    if enc == "utf-8" and (text.isascii() or "\ufffd" not in text):
-        return payload
-    return text
-
+# -- prototypes: what is left to gain outside the extractor -----------------------------------------
+# Not project code.  The first four speed-ups measured here as prototypes (cheap <a> links, cached
+# context, URLs without urllib, UTF-8 payload to lexbor) are now in features/page_images.py and
+# features/html_backends.py; a fifth (<a> filtered by lexbor CSS attribute selectors) was a loss.
 
 def _orjson():
     """orjson if importable (install it outside the repo with `pip install --target WORKDIR/pylib orjson`)."""
@@ -814,12 +768,11 @@ def _fastwarc_html_records(path: Path, limit: int | None):
                 return
 
 
-def step_proto(path: Path, iterate: str = "warcio", extractor: str = "fast", dumps: str = "json",
-               limit: int | None = None, raw_bytes: bool = False, **flags) -> dict:
-    """The full extraction with prototype parts swapped in; the rest as in step_extract."""
+def step_proto(path: Path, iterate: str = "warcio", dumps: str = "json", limit: int | None = None) -> dict:
+    """The full extraction (the project's extractor) with prototype parts swapped in around it."""
     from mrjob.protocol import JSONValueProtocol
 
-    ex = FastLexborExtractor(**flags) if extractor == "fast" else ImageExtractor("lexbor")
+    ex = ImageExtractor("lexbor")
     records = _fastwarc_html_records(path, limit) if iterate == "fastwarc" else _html_records(path, limit)
     if dumps == "orjson":
         write = _orjson().dumps
@@ -833,12 +786,8 @@ def step_proto(path: Path, iterate: str = "warcio", extractor: str = "fast", dum
     for record, payload in records:
         pages += 1
         html += len(payload)
-        if raw_bytes:
-            text = html_for_lexbor(payload, record.http_content_type)
-        else:
-            text, _enc = decode_html(payload, record.http_content_type)
         try:
-            page = ex.extract(text, record.url or "")
+            page = ex.extract_payload(payload, record.http_content_type, record.url or "")
         except Exception:  # noqa: BLE001 - as CCJob._process
             failed += 1
             continue
@@ -853,27 +802,28 @@ def step_proto(path: Path, iterate: str = "warcio", extractor: str = "fast", dum
     return {"html_bytes": html, "pages": pages, "images": images, "output_bytes": out_bytes, "pages_failed": failed}
 
 
-_TEXTS: list = []
+_PARSER_INPUTS: list = []
 
 
-def _texts(path: Path) -> list:
-    """The decoded pages of the WARC, in memory (once): for the parse-only floors."""
-    if not _TEXTS:
+def _parser_inputs(path: Path) -> list:
+    """(payload size, what extract_payload hands lexbor: the payload if valid UTF-8, else the decoded text)
+    for every page of the WARC, in memory (once): for the parse-only floors."""
+    if not _PARSER_INPUTS:
         for record, payload in _html_records(path, None):
-            _TEXTS.append((len(payload), decode_html(payload, record.http_content_type)[0]))
-    return _TEXTS
+            text, enc = decode_html(payload, record.http_content_type)
+            utf8 = utf8_payload(payload, text, enc)
+            _PARSER_INPUTS.append((len(payload), utf8 if utf8 is not None else text))
+    return _PARSER_INPUTS
 
 
 def step_floor(path: Path, what: str) -> dict:
-    """Lower bounds with no I/O, no WARC and no Python rules: lexbor alone over pre-decoded pages."""
+    """Lower bounds with no I/O, no WARC and no Python rules: lexbor alone over the pages held in memory."""
     from selectolax.lexbor import LexborHTMLParser
-
-    from features.html_backends import CANDIDATE_TAGS
 
     sel = ", ".join(CANDIDATE_TAGS)
     html = pages = 0
-    for n, text in _texts(path):
-        doc = LexborHTMLParser(text)
+    for n, parser_input in _parser_inputs(path):
+        doc = LexborHTMLParser(parser_input)
         if what == "css":
             doc.css(sel)
         pages += 1
@@ -883,57 +833,16 @@ def step_floor(path: Path, what: str) -> dict:
 
 def PROTOTYPES(path: Path) -> list:  # noqa: N802 - a registry, called like a constant
     protos = [
-        ("floor:parse", "lexbor parse only, pages pre-decoded in memory (no WARC, no rules)",
+        ("floor:parse", "lexbor parse only, parser input in memory (no WARC, no rules)",
          lambda: step_floor(path, "parse")),
         ("floor:parse+css", "+ css select of the candidates, in memory", lambda: step_floor(path, "css")),
-        ("proto:links", "FULL, prototype: <a> prefilter only",
-         lambda: step_proto(path, depth=False, text=False)),
-        ("proto:+ctx", "FULL, prototype: + cached depth/siblings/text, inlined text walk",
-         lambda: step_proto(path)),
-        ("proto:+urls", "FULL, prototype: + urljoin fast path for plain absolute URLs",
-         lambda: step_proto(path, urls=True)),
-        ("proto:+bytes", "FULL, prototype: + valid UTF-8 payload parsed as bytes",
-         lambda: step_proto(path, raw_bytes=True, urls=True)),
-        ("proto:+fastwarc", "FULL, prototype: + fastwarc iteration",
-         lambda: step_proto(path, iterate="fastwarc", raw_bytes=True, urls=True)),
+        ("proto:+fastwarc", "FULL, prototype: project extraction over fastwarc iteration",
+         lambda: step_proto(path, iterate="fastwarc")),
     ]
     if _orjson() is not None:
         protos.append(("proto:+orjson", "FULL, prototype: + orjson lines (not ASCII-escaped: other bytes)",
-                       lambda: step_proto(path, iterate="fastwarc", dumps="orjson", raw_bytes=True, urls=True)))
-    protos.append(("proto:ctx+css", "FULL, prototype: links+ctx, <a> dropped by CSS selectors (a loss)",
-                   lambda: step_proto(path, css=True)))
+                       lambda: step_proto(path, iterate="fastwarc", dumps="orjson")))
     return protos
-
-
-def verify_prototype(path: Path, limit: int | None = None) -> dict:
-    """Compare the prototype's records with the project's, page by page (the WARC fields aside)."""
-    ref = ImageExtractor("lexbor")
-    fasts = [FastLexborExtractor(urls=True), FastLexborExtractor(css=True, urls=True)]
-    pages = images = bad_pages = 0
-    examples: list = []
-    ref_failed: list = []
-    for record, payload in _html_records(path, limit):
-        text, _ = decode_html(payload, record.http_content_type)
-        pages += 1
-        try:
-            a = ref.extract(text, record.url or "")
-        except Exception as exc:  # noqa: BLE001 - the project extractor loses the whole page: see the report
-            ref_failed.append({"url": record.url, "error": f"{type(exc).__name__}: {exc}"})
-            continue
-        images += len(a.images)
-        html = html_for_lexbor(payload, record.http_content_type)
-        for b in (fast.extract(html, record.url or "") for fast in fasts):
-            if [list(x.items()) for x in a.images] == [list(x.items()) for x in b.images] and a.skipped == b.skipped:
-                continue  # the same records, field order included (it is the order of the JSON output)
-            bad_pages += 1
-            if len(examples) < 5:
-                diff = next((i for i, (x, y) in enumerate(zip(a.images, b.images, strict=False)) if x != y), None)
-                examples.append({"url": record.url, "n_ref": len(a.images), "n_proto": len(b.images),
-                                 "first_diff": diff,
-                                 "ref": a.images[diff] if diff is not None else None,
-                                 "proto": b.images[diff] if diff is not None else None})
-    return {"pages": pages, "images": images, "pages_differing": bad_pages, "examples": examples,
-            "pages_where_project_extractor_raised": ref_failed}
 
 
 # -- peak memory ---------------------------------------------------------------------------------
@@ -1048,9 +957,10 @@ def main(argv=None) -> int:
                     "(default: WORKDIR/extract-results[-peak].json)")
     ap.add_argument("--only", default=None, help="comma-separated step names to run (inflate always runs)")
     ap.add_argument("--no-prototypes", dest="prototypes", action="store_false",
-                    help="skip the prototype rows (faster variants of the extraction, not project code)")
+                    help="skip the floor and prototype rows (not project code)")
     ap.add_argument("--verify", action="store_true",
-                    help="check that the prototype extractor emits exactly the project's records, page by page")
+                    help="check that the project's extractor emits exactly the records of the extraction before "
+                         "its speed-ups (ReferenceLexborExtractor), page by page; --size-mb 800 covers every page")
     ap.add_argument("--profile", action="store_true", help="also cProfile the lexbor extraction")
     ap.add_argument("--profile-mb", type=float, default=40, help="MB of HTML to profile (40)")
     ap.add_argument("--peak-memory", action="store_true",
@@ -1078,12 +988,15 @@ def main(argv=None) -> int:
         print_table(report, info)
         result = {"meta": meta, "warc": info, "throughput": report}
         if args.verify:
-            log("verifying the prototype extractor against ImageExtractor('lexbor') ...")
-            result["verify"] = v = verify_prototype(path)
-            print(f"\nprototype check: {v['pages']} pages, {v['images']} images, "
-                  f"{v['pages_differing']} pages differ" + (f": {v['examples']}" if v["examples"] else ""))
-            for e in v["pages_where_project_extractor_raised"]:
-                print(f"  project ImageExtractor raised (page lost): {e['url']}: {e['error']}")
+            log("verifying ImageExtractor('lexbor') against the reference (the extraction before its speed-ups) ...")
+            result["verify"] = v = verify_against_reference(path)
+            d = v["pages_differing"]
+            print(f"\nreference check: {v['pages']} pages ({v['pages_parsed_as_payload_bytes']} parsed as payload "
+                  f"bytes), {v['images']} images; pages differing from the reference: {d['extract_payload']} "
+                  f"via extract_payload, {d['extract']} via extract(text)"
+                  + (f": {v['examples']}" if v["examples"] else ""))
+            for e in v["pages_where_reference_raised"]:
+                print(f"  the reference raised (page lost): {e['url']}: {e['error']}")
         if args.profile:
             result["profile"] = run_profile(path, args.profile_mb)
         out = args.out or workdir / "extract-results.json"

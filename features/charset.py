@@ -2,7 +2,8 @@
 
 Order (a simplified WHATWG "encoding sniffing"): byte order mark, the HTTP Content-Type
 charset, a `<meta>` charset in the first 1024 bytes, valid UTF-8, then windows-1252.
-Both HTML parsers get the same decoded text, so they cannot disagree about encodings.
+Both HTML parsers get the same decoded text, so they cannot disagree about encodings
+(`utf8_payload` only lets a parser that reads UTF-8 bytes skip re-encoding that text).
 """
 from __future__ import annotations
 
@@ -85,3 +86,18 @@ def decode_html(body: bytes, content_type: str | None = None) -> tuple[str, str]
     if text is not None:
         return text, "utf-8"
     return body.decode("cp1252", errors="replace"), "cp1252"
+
+
+def utf8_payload(body: bytes, text: str, encoding: str) -> bytes | None:
+    """`body` itself when `text` (decode_html's result, of codec `encoding`) is exactly its UTF-8 decoding,
+    else None.
+
+    Why: lexbor parses UTF-8 bytes; given `body` it skips the UTF-8 copy of `text` that it would
+    otherwise make, about 4 % of the extraction time, and builds the same tree.
+    Exact: the codec is plain utf-8 ("utf-8-sig" is not: that text lacks the byte order mark) and no
+    U+FFFD in the text means no byte was replaced, so text.encode("utf-8") == body.  A page holding
+    a genuine U+FFFD just takes the general path.
+    """
+    if encoding == "utf-8" and "\ufffd" not in text:
+        return body
+    return None

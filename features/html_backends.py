@@ -7,8 +7,13 @@ Everything else (which elements count, URL resolution, lazy loading) is decided 
 `features.page_images`, so the two backends can only differ in how they walk a tree.
 
 A backend exposes:
-  parse(html) -> doc, base_href(doc) -> str | None, candidates(doc) -> [(tag, attrs, node)],
+  parse(html, utf8=None) -> doc, base_href(doc) -> str | None,
+  candidates(doc) -> [(tag, node)], each element once, in document order,
+  attribute(node, name) -> str | None, attributes(node) -> {name: value},
   context(node) -> (parent_tag, parent_text, dom_depth, dom_siblings, in_noscript)
+`attribute` reads one attribute without building the dict of all of them: the rules use it to
+drop ordinary links early.  `utf8` is optional: the exact UTF-8 encoding of `html`, which a
+backend that parses bytes (lexbor) may use instead of `html`; the reference ignores it.
 
 Both parse as a browser with scripting disabled (the WHATWG "scripting flag" off), so
 <noscript> content is markup, not text: its images are found, and flagged `in_noscript`
@@ -65,12 +70,25 @@ class LexborBackend:
         from selectolax.lexbor import LexborHTMLParser
 
         self._parser_cls = LexborHTMLParser
+        self._selector = ", ".join(CANDIDATE_TAGS)
         self.text_limit = text_limit
-        self._sibling_cache: dict[int, int] = {}
+        self._new_page_caches()
 
-    def parse(self, html: str):
-        self._sibling_cache = {}
-        return self._parser_cls(html)
+    def _new_page_caches(self) -> None:
+        """Per-page caches, keyed by node mem_id (the address of the C node: unique within one document).
+
+        Why: the images of a page share few parents (a gallery, a list of products), and a walk up to
+        the root, a count of siblings and a text walk per image cost more than the rest of the record.
+        """
+        self._context_cache: dict[int, tuple] = {}  # parent -> context() result for its children
+        self._depth_cache: dict[int, tuple[int, bool]] = {}  # node -> (depth, inside a <noscript>)
+
+    def parse(self, html: str, utf8: bytes | None = None):
+        """Parse a page.  `utf8`, when given, must be exactly `html` encoded as UTF-8 (see
+        features.charset.utf8_payload): lexbor parses those bytes as they are, which saves the copy
+        selectolax would make to encode `html` back to UTF-8; the tree is the same."""
+        self._new_page_caches()
+        return self._parser_cls(utf8 if utf8 is not None else html)
 
     def base_href(self, doc) -> str | None:
         for node in doc.css("base"):
@@ -79,38 +97,83 @@ class LexborBackend:
                 return href
         return None
 
-    def candidates(self, doc) -> Iterator[tuple[str, dict, object]]:
-        # lexbor does not descend into <template> contents: inert markup, as in a browser.
-        for node in doc.css(", ".join(CANDIDATE_TAGS)):
-            attrs = {k: ("" if v is None else v) for k, v in node.attributes.items()}
-            yield node.tag, attrs, node
+    def candidates(self, doc) -> Iterator[tuple[str, object]]:
+        """(tag, node) of every candidate element, once each, in document order.
+
+        lexbor walks the tree once, in document order, but yields an element once per selector of
+        the list that it matches (`a, a[href$=".jpg"]` would give such a link twice).  With one
+        selector per tag name that cannot happen; the check keeps it true should the selector ever
+        gain attribute conditions.  lexbor does not descend into <template> contents: inert markup,
+        as in a browser.
+        """
+        seen: set[int] = set()
+        for node in doc.css(self._selector):
+            key = node.mem_id
+            if key in seen:
+                continue
+            seen.add(key)
+            yield node.tag, node
+
+    def attribute(self, node, name: str) -> str | None:
+        """One attribute's value ("" for a valueless attribute, None if absent), without reading the others."""
+        value = node.attrs.get(name)
+        if value is None and name in node.attrs:
+            return ""
+        return value
+
+    def attributes(self, node) -> dict:
+        return {k: ("" if v is None else v) for k, v in node.attributes.items()}
 
     def context(self, node) -> tuple[str | None, str, int, int, bool]:
+        """(parent_tag, parent_text, dom_depth, dom_siblings, in_noscript): it depends on the parent
+        only, so it is computed once per parent and page."""
         parent = node.parent
-        depth = 0
-        noscript = False
-        p = parent
-        while p is not None and p.tag != "-document":
-            depth += 1
-            if p.tag == "noscript":
-                noscript = True
-            p = p.parent
-        if parent is None or parent.tag == "-document":
-            return None, "", depth, 0, noscript
+        if parent is None:
+            return None, "", 0, 0, False
         key = parent.mem_id
-        siblings = self._sibling_cache.get(key)
-        if siblings is None:
-            count = 0
-            c = parent.child
-            while c is not None:
-                tag = c.tag  # None for a bogus comment such as <?php ?>
-                if tag and not tag.startswith("-"):
-                    count += 1
-                c = c.next
-            siblings = self._sibling_cache[key] = count - 1
-        return parent.tag, self._text(parent), depth, siblings, noscript
+        found = self._context_cache.get(key)
+        if found is None:
+            found = self._context_cache[key] = self._parent_context(parent)
+        return found
+
+    def _parent_context(self, parent) -> tuple[str | None, str, int, int, bool]:
+        if parent.tag == "-document":
+            return None, "", 0, 0, False
+        depth, noscript = self._depth(parent)
+        count = 0
+        c = parent.child
+        while c is not None:
+            tag = c.tag  # None for a bogus comment such as <?php ?>
+            if tag and not tag.startswith("-"):
+                count += 1
+            c = c.next
+        return parent.tag, self._text(parent), depth, count - 1, noscript
+
+    def _depth(self, node) -> tuple[int, bool]:
+        """(number of elements from `node` up to the root, whether one of them is a <noscript>).
+
+        Cached per node, so the walk up stops at the first ancestor already seen: the images of a
+        page cost one walk over their ancestors in all, not one walk to the root each.  A loop, not
+        recursion: broken pages nest thousands of elements deep.
+        """
+        uncached = []
+        depth, noscript = 0, False
+        p = node
+        while p is not None and p.tag != "-document":
+            found = self._depth_cache.get(p.mem_id)
+            if found is not None:
+                depth, noscript = found
+                break
+            uncached.append(p)
+            p = p.parent
+        for p in reversed(uncached):  # from the top down
+            depth += 1
+            noscript = noscript or p.tag == "noscript"
+            self._depth_cache[p.mem_id] = (depth, noscript)
+        return depth, noscript
 
     def _text(self, node) -> str:
+        """The collapsed text under `node` (script/style/template skipped), at most text_limit characters."""
         budget = _TextBudget(self.text_limit)
         stack = []
         c = node.child
@@ -147,7 +210,8 @@ class Bs4Backend:
         self.text_limit = text_limit
         self._sibling_cache: dict[int, int] = {}
 
-    def parse(self, html: str):
+    def parse(self, html: str, utf8: bytes | None = None):
+        """Parse the decoded text; `utf8` is ignored (the reference always reads the same text)."""
         self._sibling_cache = {}
         # multi_valued_attributes=None keeps `class` as the raw string, as lexbor gives it.
         return self._soup_cls(html, "html5lib", multi_valued_attributes=None)
@@ -165,7 +229,13 @@ class Bs4Backend:
         for node in doc.find_all(CANDIDATE_TAGS):
             if self._in_template(node):
                 continue
-            yield node.name, dict(node.attrs), node
+            yield node.name, node
+
+    def attribute(self, node, name: str) -> str | None:
+        return node.get(name)
+
+    def attributes(self, node) -> dict:
+        return dict(node.attrs)
 
     def context(self, node):
         parent = node.parent

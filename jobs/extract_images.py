@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from mrjob.step import MRStep
 
-from features.charset import decode_html
 from features.html_backends import BACKENDS
 from features.page_images import ImageExtractor
 from jobs.aggregate_images import ImageAggregation, partial_from_record
@@ -37,8 +36,7 @@ class ExtractImagesJob(ImageAggregation, CCJob):
             self.count("records", "not html")
             return
         payload = record.payload(self.options.max_payload)
-        html, _encoding = decode_html(payload, record.http_content_type)
-        page = self.extractor.extract(html, record.url or "")
+        page = self.extractor.extract_payload(payload, record.http_content_type, record.url or "")
         self.count("pages", "html")
         if record.date is None:
             self.count("records", "without a valid WARC-Date")

@@ -116,3 +116,101 @@ def test_charset_sniffing_order():
     assert sniff_charset(b"<p>x", "text/html; charset=no-such-charset") == "utf-8"
     text, enc = decode_html("<p>\u00e9\u4e2d</p>".encode("gb18030"), "text/html; charset=gb2312")
     assert enc == "gb18030" and "\u4e2d" in text
+
+
+# -- the speed-ups give exactly the general code's results ------------------------------------------
+
+URLS = [
+    "http://cdn.example.net/a.jpg", "https://CDN.Example.net/a.jpg", "//cdn.example.net/a.jpg",
+    "http://cdn.example.net", "http://cdn.example.net?x=1", "http://cdn.example.net#f", "//h/x?",
+    "http://h/x?", "http://h/x#", "http://h/x?#", "http://h/x?#f", "http://h/x?q#", "http://h/x??", "http://h/x##",
+    "http://h/x;p=1/y.jpg", "http://h/a\tb.jpg", "http://h/a\nb.jpg", "http://user@h/x.jpg", "http://h:8080/x.jpg",
+    "http://[::1]/x.jpg", "http://h\u00e9.example/x.jpg", "HTTP://h/x.jpg", "ftp://h/x.jpg", "https:/h/x.jpg",
+    "http:x.jpg", "/x.jpg", "x.jpg", "?q", "#f", "///x.jpg", "http://", "//", "http://h/x.jpg?a=b#c",
+]
+BASES = ["https://www.example.com/news/story.html", "http://www.example.com/", "ftp://files.example.com/",
+         "", "relative/base", "http://[bad/"]
+
+
+@pytest.mark.parametrize("base", BASES)
+def test_plain_url_shortcut_agrees_with_urljoin(base):
+    """_resolve (urllib skipped for plain absolute URLs) gives what urljoin + urlsplit give, or raises as they do."""
+    from urllib.parse import urljoin, urlsplit
+
+    from features.page_images import _resolve, _url_scheme
+
+    base_scheme = _url_scheme(base)
+    for raw in URLS:
+        try:
+            url = urljoin(base, raw)
+            parts = urlsplit(url)
+            want = (url, parts.scheme, (parts.hostname or "").lower())
+        except ValueError:
+            with pytest.raises(ValueError):
+                _resolve(base, base_scheme, raw)
+            continue
+        assert _resolve(base, base_scheme, raw) == want, raw
+
+
+def test_could_be_image_link_keeps_every_image_link():
+    """The <a> prefilter rejects only hrefs whose url_extension() is no image extension."""
+    from features.page_images import IMAGE_EXTENSIONS, could_be_image_link, url_extension
+
+    hrefs = ["/a.jpg", "/a.JPG?x=1", "/a.Jpeg#f", "/x.bmp.jpg", "/a.html", "/jpg", "/a.jpg/b.html", "",
+             None, "/a.jp\u0130g", "/a.TIFF", "/a.svg?.html", "https://x.com/gallery.webp/"]
+    for href in hrefs:
+        if href and url_extension(href) in IMAGE_EXTENSIONS:
+            assert could_be_image_link(href), href
+    assert not could_be_image_link("/a.html") and not could_be_image_link("") and not could_be_image_link(None)
+
+
+@pytest.mark.parametrize("parser", PARSERS)
+def test_links_are_read_by_href_alone(parser):
+    html = ("<a href='/x.bmp.jpg'>1</a><a href>2</a><a>3</a><a href='/p.html'>4</a><a href='/y.PNG'>5</a>"
+            "<a name='top' href=' /z.gif '>6</a>")
+    imgs = extract(html, parser).images
+    assert [(i["img_url"], i["position"]) for i in imgs] == [
+        ("https://www.example.com/x.bmp.jpg", 0), ("https://www.example.com/y.PNG", 1),
+        ("https://www.example.com/z.gif", 2)]
+
+
+def test_lexbor_candidates_are_unique_and_in_document_order():
+    from features.html_backends import LexborBackend
+
+    backend = LexborBackend()
+    doc = backend.parse("<a href='x.bmp.jpg'><img src=1></a><p><source><link><svg><a href='y'></a></svg>"
+                        "<object><embed></object><iframe></iframe><img src=2></p>")
+    tags = [tag for tag, _node in backend.candidates(doc)]
+    assert tags == ["a", "img", "source", "link", "a", "object", "embed", "iframe", "img"]
+
+
+@pytest.mark.parametrize("parser", PARSERS)
+def test_context_cached_per_parent_and_deep_trees(parser):
+    """Images sharing a parent share its context; a tree deeper than Python's recursion limit is fine."""
+    html = ("<div><noscript><img src='a.jpg'></noscript><p>t<img src='b.jpg'><img src='c.jpg'></p>"
+            + "<div>" * 1500 + "<img src='deep.jpg'>" + "</div>" * 1500 + "</div>")
+    imgs = extract(html, parser).images
+    got = [(i["parent_tag"], i["dom_depth"], i["dom_siblings"], i["in_noscript"], i["parent_text"]) for i in imgs]
+    assert got[:3] == [("noscript", 4, 0, True, ""), ("p", 4, 1, False, "t"), ("p", 4, 1, False, "t")]
+    assert got[3] == ("div", 3 + 1500, 0, False, "")
+
+
+@pytest.mark.parametrize("payload, content_type, as_bytes", [
+    ("<p>\u00e9<img src='/\u00e9.jpg' alt='\u4e2d'>".encode(), "text/html; charset=utf-8", True),
+    ("<p>\u00e9<img src='/\u00e9.jpg' alt='\u4e2d'>".encode(), None, True),  # sniffed as UTF-8
+    (b"<p>\xff<img src='/a.jpg' alt='\xe9'>", "text/html; charset=utf-8", False),  # bytes replaced: U+FFFD
+    ("<p>\ufffd<img src='/a.jpg'>".encode(), None, False),  # a genuine U+FFFD: the general path, same result
+    (b"\xef\xbb\xbf<img src='/a.jpg' alt='\xc3\xa9'>", None, False),  # BOM: utf-8-sig, the text lacks the BOM
+    ("<img src='/a.jpg' alt='\u00e9'>".encode("latin-1"), "text/html; charset=iso-8859-1", False),
+    (b"<img src='/a.jpg' alt='\xc3\xa9'>\xe4\xb8", None, False),  # truncated mid-character: replaced
+])
+def test_extract_payload_equals_extract_of_the_text(payload, content_type, as_bytes):
+    from features.charset import utf8_payload
+
+    text, enc = decode_html(payload, content_type)
+    assert (utf8_payload(payload, text, enc) is not None) == as_bytes
+    for parser in PARSERS:
+        got = ImageExtractor(parser).extract_payload(payload, content_type, PAGE)
+        want = ImageExtractor(parser).extract(text, PAGE)
+        assert [list(i.items()) for i in got.images] == [list(i.items()) for i in want.images]
+        assert got.skipped == want.skipped and got.images
