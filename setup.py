@@ -30,6 +30,7 @@ setup(
         "cdx-toolkit>=0.9.38",
         "tqdm>=4.66",
         "imagesize>=1.4",
+        "orjson>=3.9",
     ],
     extras_require={
         "spark": ["pyspark>=3.5"],

@@ -12,8 +12,9 @@ from __future__ import annotations
 import hashlib
 
 from mrjob.job import MRJob
-from mrjob.protocol import JSONValueProtocol
 from mrjob.step import MRStep
+
+from jobs.protocols import JSONLinesValueProtocol
 
 MAX_LIST = 20
 
@@ -103,8 +104,8 @@ class ImageAggregation:
 class AggregateImagesJob(ImageAggregation, MRJob):
     """Input: JSONL image records (the output of `jobs.extract_images`).  Output: one JSON line per image URL."""
 
-    INPUT_PROTOCOL = JSONValueProtocol
-    OUTPUT_PROTOCOL = JSONValueProtocol
+    INPUT_PROTOCOL = JSONLinesValueProtocol
+    OUTPUT_PROTOCOL = JSONLinesValueProtocol
 
     def mapper_records(self, _, rec):
         self.increment_counter("input", "records")

@@ -18,9 +18,10 @@ import tempfile
 from dataclasses import dataclass
 
 from mrjob.job import MRJob
-from mrjob.protocol import JSONValueProtocol, RawValueProtocol
+from mrjob.protocol import RawValueProtocol
 
 from jobs.fetch import Fetcher, FetchError, RetryPolicy
+from jobs.protocols import JSONLinesValueProtocol
 from jobs.input_lines import BadInputLine, RecordPointer, WarcFile, parse_input_line
 from jobs.warc_records import (
     MAX_PAYLOAD,
@@ -102,7 +103,7 @@ class RecordSource:
 
 class CCJob(MRJob):
     INPUT_PROTOCOL = RawValueProtocol
-    OUTPUT_PROTOCOL = JSONValueProtocol
+    OUTPUT_PROTOCOL = JSONLinesValueProtocol
 
     def configure_args(self):
         super().configure_args()
