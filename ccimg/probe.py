@@ -49,7 +49,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from urllib.parse import urljoin, urlsplit
 
-from jobs.fetch import FetchError, RetryPolicy, _Transient, check_public_address, parse_retry_after
+from jobs.fetch import FetchError, RetryPolicy, TransientError, check_public_address, parse_retry_after
 
 USER_AGENT = "ccimg/0.1"
 ROBOTS_AGENT = "ccimg"  # the product token robots.txt groups are matched against
@@ -285,7 +285,7 @@ class Prober:
                 check_public_address(url)
             except FetchError as exc:
                 refusal = exc.kind
-            except _Transient:
+            except TransientError:
                 refusal = "dns_error"
             with self._lock:
                 self._addresses[host] = refusal
@@ -294,7 +294,7 @@ class Prober:
 
     def _request(self, url: str, range_bytes: int | None):
         """One GET (no redirects followed), through the host gate; returns (response, body bytes
-        read up to range_bytes).  429/5xx raise _Transient with Retry-After for RetryPolicy."""
+        read up to range_bytes).  429/5xx raise TransientError with Retry-After for RetryPolicy."""
         import requests
 
         headers = {"Range": f"bytes=0-{range_bytes - 1}"} if range_bytes else {}
@@ -303,14 +303,14 @@ class Prober:
                 resp = self.session.get(url, headers=headers, timeout=self.o.timeout, stream=True,
                                         allow_redirects=False)
             except requests.Timeout as exc:
-                raise _Transient("timeout", str(exc)) from exc
+                raise TransientError("timeout", str(exc)) from exc
             except (requests.ConnectionError, ConnectionError) as exc:
-                raise _Transient("connection_error", str(exc)) from exc
+                raise TransientError("connection_error", str(exc)) from exc
             except requests.RequestException as exc:
                 raise _Stop("bad_url", str(exc)) from exc
             try:
                 if resp.status_code in RETRY_STATUS:
-                    raise _Transient(f"http_{resp.status_code}", f"{url}: HTTP {resp.status_code}",
+                    raise TransientError(f"http_{resp.status_code}", f"{url}: HTTP {resp.status_code}",
                                      parse_retry_after(resp.headers.get("Retry-After")))
                 body = b""
                 if resp.status_code in (200, 206) and range_bytes is not None:
@@ -337,9 +337,9 @@ class Prober:
                 chunks.append(chunk)
                 n += len(chunk)
         except (requests.Timeout, urllib3.exceptions.ReadTimeoutError, TimeoutError) as exc:
-            raise _Transient("timeout", str(exc)) from exc
+            raise TransientError("timeout", str(exc)) from exc
         except (urllib3.exceptions.HTTPError, ConnectionError) as exc:
-            raise _Transient("connection_error", str(exc)) from exc
+            raise TransientError("connection_error", str(exc)) from exc
         return b"".join(chunks)
 
     def _get(self, url: str, range_bytes: int | None, check_robots: bool = True):

@@ -32,7 +32,7 @@ class FetchError(Exception):
         self.kind = kind
 
 
-class _Transient(Exception):
+class TransientError(Exception):
     """A failure worth retrying; `kind` names it for the retry counter; `retry_after` is the
     server's own Retry-After in seconds, where it sent one."""
 
@@ -77,7 +77,7 @@ class RetryPolicy:
             attempt += 1
             try:
                 return fn()
-            except _Transient as exc:
+            except TransientError as exc:
                 elapsed = time.monotonic() - start
                 delay = random.uniform(0, min(self.max_delay, self.base_delay * 2 ** (attempt - 1)))
                 if exc.retry_after is not None:  # the server said how long to wait: never less
@@ -119,7 +119,7 @@ def check_public_address(url: str) -> None:
     try:
         infos = socket.getaddrinfo(host, None)
     except socket.gaierror as exc:
-        raise _Transient("dns", f"cannot resolve {host}: {exc}") from exc
+        raise TransientError("dns", f"cannot resolve {host}: {exc}") from exc
     for info in infos:
         addr = ipaddress.ip_address(info[4][0].split("%", 1)[0])
         if not addr.is_global:
@@ -145,7 +145,7 @@ class ResumableStream(io.RawIOBase):
         try:
             return self._opener(pos)
         except self._errors as exc:
-            raise _Transient("connection", str(exc)) from exc
+            raise TransientError("connection", str(exc)) from exc
 
     def readable(self) -> bool:
         return True
@@ -162,7 +162,7 @@ class ResumableStream(io.RawIOBase):
                 except Exception:  # noqa: BLE001 - the body is broken anyway
                     pass
                 self._body = None
-                raise _Transient("connection_reset", str(exc)) from exc
+                raise TransientError("connection_reset", str(exc)) from exc
             return data
 
         def read_or_reopen():
@@ -284,7 +284,7 @@ class Fetcher:
                 resp = self.session.get(url, headers=headers, timeout=self.timeout, stream=True,
                                         allow_redirects=False)
             except errors as exc:
-                raise _Transient("connection", str(exc)) from exc
+                raise TransientError("connection", str(exc)) from exc
             location = resp.headers.get("Location")
             if resp.status_code not in REDIRECT_STATUS or not location:
                 return resp
@@ -306,14 +306,14 @@ class Fetcher:
             try:
                 data = resp.raw.read(length + 1, decode_content=False)
             except errors as exc:
-                raise _Transient("connection_reset", str(exc)) from exc
+                raise TransientError("connection_reset", str(exc)) from exc
             announced = resp.headers.get("Content-Length")
         finally:
             resp.close()
         if len(data) != length:
             if announced and announced.isdigit() and len(data) < int(announced):
                 # the server meant to send more: the connection closed early
-                raise _Transient("incomplete_body", f"{url}: got {len(data)} of {announced} announced bytes")
+                raise TransientError("incomplete_body", f"{url}: got {len(data)} of {announced} announced bytes")
             raise FetchError("short_range", f"{url}: asked for {length} bytes at {offset}, got {len(data)}")
         return data
 
@@ -337,7 +337,7 @@ class Fetcher:
             code = str(exc.response.get("Error", {}).get("Code", ""))
             status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
             if code in ("SlowDown", "InternalError", "ServiceUnavailable", "RequestTimeout") or status in RETRY_STATUS:
-                raise _Transient(f"s3_{code or status}", f"{location}: {code} ({status})") from exc
+                raise TransientError(f"s3_{code or status}", f"{location}: {code} ({status})") from exc
             if code in ("NoSuchKey", "NoSuchBucket", "404") or status == 404:
                 raise FetchError("not_found", f"{location}: {code}") from exc
             if code == "InvalidRange" or status == 416:
@@ -346,14 +346,14 @@ class Fetcher:
                 raise FetchError("access_denied", f"{location}: {code} ({status})") from exc
             raise FetchError(f"s3_{code or status}", f"{location}: {exc}") from exc
         except _transient_network_errors() as exc:
-            raise _Transient("connection", f"{location}: {exc}") from exc
+            raise TransientError("connection", f"{location}: {exc}") from exc
 
     def _s3_range(self, location: str, offset: int, length: int) -> bytes:
         obj = self._s3_call(location, Range=f"bytes={offset}-{offset + length - 1}")
         try:
             data = obj["Body"].read()
         except _transient_network_errors() as exc:
-            raise _Transient("connection_reset", str(exc)) from exc
+            raise TransientError("connection_reset", str(exc)) from exc
         if len(data) != length:
             raise FetchError("short_range", f"{location}: asked for {length} bytes at {offset}, got {len(data)}")
         return data
@@ -396,7 +396,7 @@ def _check_status(status: int, url: str, headers=None) -> None:
         return
     if status in RETRY_STATUS:
         retry_after = parse_retry_after(headers.get("Retry-After")) if headers is not None else None
-        raise _Transient(f"http_{status}", f"{url}: HTTP {status}", retry_after)
+        raise TransientError(f"http_{status}", f"{url}: HTTP {status}", retry_after)
     if status == 404:
         raise FetchError("not_found", f"{url}: HTTP 404")
     if status == 416:

@@ -18,7 +18,7 @@ import pytest
 
 import jobs.fetch as fetch_module
 from jobs.extract_images import ExtractImagesJob
-from jobs.fetch import Fetcher, FetchError, RetryPolicy, _Transient
+from jobs.fetch import Fetcher, FetchError, RetryPolicy, TransientError
 from jobs.input_lines import MAX_RECORD_LENGTH, BadInputLine, RecordPointer, WarcFile, parse_input_line
 from jobs.warc_records import crawl_from_name, read_one_record
 from tests.conftest import SHARED_DATA, assert_lines_accounted, run_job, shared_path
@@ -312,7 +312,7 @@ def failing(times: int | None, kind: str = "http_503"):
     def fn():
         calls.append(1)
         if times is None or len(calls) <= times:
-            raise _Transient(kind, f"scripted failure {len(calls)}")
+            raise TransientError(kind, f"scripted failure {len(calls)}")
         return "ok"
 
     fn.calls = calls
