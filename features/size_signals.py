@@ -17,6 +17,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from urllib.parse import unquote
 
+import numpy as np
+
 from features.srcset import parse_srcset
 
 BIG_MIN = 400  # BIG: true width > 400 and true height > 400
@@ -129,10 +131,16 @@ FLICKR_CODES = {"s": 75, "q": 150, "t": 100, "m": 240, "n": 320, "w": 400, "z": 
 
 
 def _query_size(u: str) -> SizeSignal | None:
-    if "?" not in u:
+    start = u.find("?")
+    if start < 0:
         return None
+    # Every query pattern starts at a `?` or `&`: search from the first of them (the same matches,
+    # without scanning the path, which is most of a URL).
+    amp = u.find("&", 0, start)
+    if amp >= 0:
+        start = amp
     for pat in _QUERY_WIDTH:
-        m = pat.search(u)
+        m = pat.search(u, start)
         if m:
             w = int(m.group("w"))
             h = int(m.group("h")) if m.groupdict().get("h") else None
@@ -140,11 +148,11 @@ def _query_size(u: str) -> SizeSignal | None:
     else:
         w = h = None
     if h is None:
-        mh = _QUERY_HEIGHT.search(u)
+        mh = _QUERY_HEIGHT.search(u, start)
         h = int(mh.group("h")) if mh else None
     if w is None and h is None:
         return None
-    md = _QUERY_DPR.search(u)
+    md = _QUERY_DPR.search(u, start)
     if md:  # device pixel ratio: the file is dpr times the CSS size
         dpr = float(md.group("dpr"))
         w = round(w * dpr) if w is not None else None
@@ -156,11 +164,16 @@ def _query_size(u: str) -> SizeSignal | None:
 def url_size(url: str) -> SizeSignal | None:
     """A size written into the URL, or None.  One or both sides may be known.
 
-    Cached: scoring asks twice per URL (exact decision, then model feature).
+    Cached: the record model's features and `exact_decision` ask for the same URLs.  A batch of
+    URLs goes through `url_sizes` instead.
     """
     if not url:
         return None
-    u = unquote(url)
+    return _decoded_url_size(unquote(url))
+
+
+def _decoded_url_size(u: str) -> SizeSignal | None:
+    """url_size of the URL-decoded URL u."""
     sig = _query_size(u)
     if sig is not None:
         return sig
@@ -185,6 +198,101 @@ def url_size(url: str) -> SizeSignal | None:
     return None
 
 
+# Cheap supersets of the URL size patterns, searched in the batch of decoded URLs: each path
+# pattern needs one of _MAYBE_PATH_SIZE in the URL, each query pattern needs `=` and two digits
+# (whatever the key's case).  Each starts with a literal, which Python's regex engine scans for
+# quickly, where one alternation of them would be tried at every character; `[^\n]*` takes the
+# rest of the line, so that a pattern matches a URL once however often its literal occurs.
+_MAYBE_PATH_SIZE = [re.compile(p + r"[^\n]*") for p in (
+    r"x\d\d", r"px-", r"staticflickr", r"googleusercontent", r"blogspot", r"ggpht", r"w_\d\d")]
+_MAYBE_QUERY_SIZE = re.compile(r"=\d\d[^\n]*")
+
+# The scan that picked the URLs to parse before, with which the shipped models were trained: these
+# patterns in the decoded, lowercased URL.  It is not quite a superset of the patterns: it misses
+# a URL whose only size is a `height=` or `maxheight=` parameter (`h=\d` does not match
+# `height=1`), and a query key that `url_size` matches only by Unicode case folding (`fıt=300`).
+# `url_sizes` drops such a size, so that decisions and features stay what the model was trained
+# and evaluated with; counting those sizes needs a rebuilt model.
+_TRAINED_SCAN = [re.compile(p) for p in (
+    r"x\d", r"px-", r"staticflickr", r"googleusercontent", r"blogspot", r"ggpht", r"w_\d", r"w=\d", r"h=\d",
+    r"resize=\d", r"fit=\d")]
+_ENCODED_NEWLINE = re.compile(r"%0[aA]")
+
+
+def trained_scan_finds(url: str) -> bool:
+    """Whether the scan the shipped models were trained with would parse this URL."""
+    u = unquote(_ENCODED_NEWLINE.sub("%20", url.replace("\n", " "))).lower()
+    return any(p.search(u) for p in _TRAINED_SCAN)
+
+
+def _as_trained(sig: SizeSignal | None, url: str) -> SizeSignal | None:
+    """sig, or None where the trained scan would have missed the URL (only a query size can be
+    missed: a height alone, or a key with a non-ASCII letter, maybe %-encoded)."""
+    if sig is None or sig.pattern != "query" or not (sig.width is None or "%" in url or not url.isascii()):
+        return sig
+    return sig if trained_scan_finds(url) else None
+
+
+def maybe_size_rows(urls: list[str]) -> tuple[list[int], list[int]]:
+    """The only decoded URLs `url_sizes` parses (two in five real image URLs), as two lists of
+    indices: URLs to parse fully, and URLs that can state a size in a query parameter only."""
+    if not urls:
+        return [], []
+    joined = "\n".join(urls)
+    # URL i ends before ends[i], its separator included; no pattern matches a newline, so each
+    # match lies inside one URL (even a URL that holds a newline itself).
+    ends = np.cumsum(np.fromiter(map(len, urls), dtype=np.int64, count=len(urls)) + 1)
+
+    def rows(patterns: list[re.Pattern]) -> np.ndarray:
+        starts = [m.start() for p in patterns for m in p.finditer(joined)]
+        return np.unique(np.searchsorted(ends, starts, side="right"))
+
+    full = rows(_MAYBE_PATH_SIZE)
+    return full.tolist(), np.setdiff1d(rows([_MAYBE_QUERY_SIZE]), full, assume_unique=True).tolist()
+
+
+def url_sizes(urls: list[str]) -> list[SizeSignal | None]:
+    """`url_size` of every URL of a batch: one scan of the batch picks the URLs worth parsing.
+
+    Except a size the trained scan missed (see `_TRAINED_SCAN`): None there, as the model saw it;
+    so this is `url_size(u) if trained_scan_finds(u) else None` for each URL u.
+    """
+    decoded = [unquote(u) if "%" in u else u for u in urls]  # what url_size parses
+    out: list[SizeSignal | None] = [None] * len(urls)
+    full, query_only = maybe_size_rows(decoded)
+    for i in full:
+        out[i] = _as_trained(_decoded_url_size(decoded[i]), urls[i])
+    for i in query_only:  # no literal of a path pattern: a query size is all url_size could find
+        out[i] = _as_trained(_query_size(decoded[i]), urls[i])
+    return out
+
+
+class UrlBatch(tuple):
+    """Image URLs with their URL size signals (`url_sizes`), found once for the batch.
+
+    Scoring needs the sizes twice: for the exact decisions and as features of the URL model
+    (`features.url_features.UrlShapeFeatures`).  The scorer scans the batch once and passes this
+    tuple through the model pipeline, which hands it unchanged to each transformer; a transformer
+    given a plain list finds the sizes itself.  A tuple, so that the sizes cannot go stale.
+    """
+
+    sizes: list[SizeSignal | None]
+
+    def __new__(cls, urls, sizes: list[SizeSignal | None] | None = None):
+        self = super().__new__(cls, urls)
+        self.sizes = url_sizes(self) if sizes is None else sizes
+        return self
+
+    def take(self, rows) -> UrlBatch:
+        """The URLs at these rows, with their sizes (no new scan)."""
+        return UrlBatch([self[i] for i in rows], [self.sizes[i] for i in rows])
+
+
+def sizes_of(urls) -> list[SizeSignal | None]:
+    """The URL size signals of a batch: a UrlBatch's own, else found now."""
+    return urls.sizes if isinstance(urls, UrlBatch) else url_sizes(urls)
+
+
 @dataclass(frozen=True)
 class Decision:
     label: str  # BIG or SMALL ("not BIG" where the size is in between)
@@ -201,17 +309,15 @@ def decide_from_size(sig: SizeSignal, reliable_big: bool) -> Decision | None:
     BIG only for a signal marked reliable_big (a longest side does not).
     """
     w, h = sig.width, sig.height
-    longest = sig.pattern.endswith("-longest")
-    known = [v for v in (w, h) if v is not None]
-    if not known:
+    if w is None and h is None:
         return None
-    if longest:
+    if sig.pattern.endswith("-longest"):
         if w <= BIG_MIN:  # the longest side is <= 400: the image cannot be BIG
             return Decision("SMALL", 0.0, sig.reason, w, h)
         return None
-    if any(v <= BIG_MIN for v in known):
+    if (w is not None and w <= BIG_MIN) or (h is not None and h <= BIG_MIN):
         return Decision("SMALL", 0.0, sig.reason, w, h)
-    if len(known) == 2 or reliable_big:
+    if (w is not None and h is not None) or reliable_big:
         return Decision("BIG", 1.0, sig.reason, w, h)
     return None
 

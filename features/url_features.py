@@ -4,8 +4,8 @@ Two ways to compute the same grams:
   * `url_ngrams` / `url_tokens`: one URL at a time, plain Python, the reference (readable, slow);
   * `GramVectorizer`: a whole batch at once.  Its n-gram path joins the batch into one string,
     does the paper's preprocessing with whole-string operations, hashes every n-gram with numpy
-    (a polynomial hash over UTF-32 code points) and looks the hashes up in a small open-addressing
-    table of the *selected* grams only.  That is what makes scoring fast: the Python per-URL loop
+    (a polynomial hash over UTF-32 code points) and looks the hashes up in a small slot table of
+    the *selected* grams only (`GramTable`).  That is what makes scoring fast: the Python per-URL loop
     of a CountVectorizer (about 200 slices and dict look-ups per URL) is the bottleneck of the
     plain path.  The tests check that both ways give the same matrix.
 
@@ -23,6 +23,8 @@ import numpy as np
 import scipy.sparse as sp
 from sklearn.base import BaseEstimator, TransformerMixin
 
+from features.size_signals import UrlBatch, sizes_of
+
 _SCHEME = re.compile(r"^[a-z][a-z0-9+.\-]*://", re.M)
 _EXTENSION = re.compile(r"\.[^.\n]{0,4}$", re.M)
 _PIECE_SPLIT = re.compile(r"[/.\-]")
@@ -35,7 +37,7 @@ _SEPARATOR_CODES = np.array([ord(c) for c in "/.-\n"], dtype=np.uint32)
 _P = np.uint64(0x9E3779B97F4A7C15 | 1)  # odd 64-bit multiplier of the polynomial hash
 _MIX = np.uint64(0xBF58476D1CE4E5B9)  # multiplicative mixing before taking table bits
 _MASK64 = (1 << 64) - 1
-CHUNK = 2048  # URLs per chunk of the batch n-gram path
+CHUNK = 1024  # URLs per chunk of the batch n-gram path (its per-character arrays stay in cache)
 
 
 def url_of(item) -> str:
@@ -161,9 +163,17 @@ def _hash_ngrams(codes: np.ndarray, ngram_range: tuple[int, int]):
 class GramTable:
     """Hash set of the selected grams, probed with vectorised numpy operations.
 
-    A 2^bits byte filter (indexed by mixed hash bits) finds the few candidate positions in one
-    gather; the candidates are then checked exactly against the sorted 64-bit hashes.
+    A 2^bits slot table, indexed by mixed hash bits, holds the column of the one selected gram
+    whose hash falls in each slot (-1: none, -2: several).  One gather finds the few candidate
+    positions and their columns; the full 64-bit hash of that column then confirms each one, so
+    no search is needed (the rare grams that share a slot are found in the sorted hashes).
+
+    Saved: the bit count, the sorted hashes with their columns, and the byte filter of the slots
+    that older versions probed (so that files stay readable both ways); the slot table is rebuilt
+    when a file is loaded.
     """
+
+    _DERIVED = ("slot_cols", "col_keys")
 
     def __init__(self, hashes: list[int]):
         keys = np.array(hashes, dtype=np.uint64)
@@ -173,25 +183,51 @@ class GramTable:
         order = np.argsort(keys)
         self.sorted_keys = keys[order]
         self.sorted_cols = order.astype(np.int32)
+        self._build_slots()
+
+    def __getstate__(self):
+        return {k: v for k, v in self.__dict__.items() if k not in self._DERIVED}
+
+    def __setstate__(self, state):
+        self.__dict__.update(state)
+        self._build_slots()
+
+    def _build_slots(self) -> None:
+        self.col_keys = np.empty(len(self.sorted_keys), dtype=np.uint64)
+        self.col_keys[self.sorted_cols] = self.sorted_keys
+        slots = self._slot(self.sorted_keys)
+        self.slot_cols = np.full(1 << self.bits, -1, dtype=np.int32)
+        self.slot_cols[slots] = self.sorted_cols
+        shared, count = np.unique(slots, return_counts=True)
+        self.slot_cols[shared[count > 1]] = -2
 
     def _slot(self, hashes: np.ndarray) -> np.ndarray:
-        return (hashes * _MIX) >> np.uint64(64 - self.bits)
+        # as int64, which numpy indexes with directly (uint64 indices are converted first)
+        return ((hashes * _MIX) >> np.uint64(64 - self.bits)).view(np.int64)
 
-    def candidates(self, hashes: np.ndarray) -> np.ndarray:
-        """Positions whose hash may be a selected gram (a superset of the real hits)."""
-        return np.flatnonzero(self.filter[self._slot(hashes)])
+    def hits(self, hashes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(positions, columns) of the hashes that are selected grams."""
+        slot_col = np.take(self.slot_cols, self._slot(hashes))
+        pos = np.flatnonzero(slot_col != -1)
+        col = slot_col[pos]
+        shared = np.flatnonzero(col == -2)
+        if len(shared):
+            col[shared] = self.columns(hashes[pos[shared]])
+        ok = (col >= 0) & (self.col_keys[col] == hashes[pos])
+        return pos[ok], col[ok]
 
     def columns(self, hashes: np.ndarray) -> np.ndarray:
-        """Exact column of each hash, -1 where the gram was not selected."""
+        """Exact column of each hash, -1 where the gram was not selected (by binary search)."""
         if len(self.sorted_keys) == 0:
             return np.full(len(hashes), -1, dtype=np.int32)
         pos = np.minimum(np.searchsorted(self.sorted_keys, hashes), len(self.sorted_keys) - 1)
         return np.where(self.sorted_keys[pos] == hashes, self.sorted_cols[pos], -1).astype(np.int32)
 
     def lookup(self, hashes: np.ndarray) -> np.ndarray:
+        """Column of each hash, -1 where the gram was not selected."""
         out = np.full(len(hashes), -1, dtype=np.int32)
-        cand = self.candidates(hashes)
-        out[cand] = self.columns(hashes[cand])
+        pos, col = self.hits(hashes)
+        out[pos] = col
         return out
 
 
@@ -316,22 +352,29 @@ class GramVectorizer(TransformerMixin, BaseEstimator):
             text = "\n".join((_attr_text(x) or "").lower().replace("\n", " ") for x in X)
             return _binary_csr(*self._token_entries(text), len(X), n_cols)
         urls = [url_of(x) for x in X]
-        # Chunks keep the per-character arrays in cache; each chunk's entries come out sorted.
+        # Chunks keep the per-character arrays in cache; each chunk's entries come out sorted, and
+        # become its rows' column indices and counts while they are still in cache.
         shift = max(1, n_cols).bit_length()
-        keys = [self._ngram_keys(urls[i:i + CHUNK], i, shift) for i in range(0, len(urls), CHUNK)]
-        return _csr_from_keys(np.concatenate(keys) if keys else np.empty(0, np.int64), len(urls), n_cols, shift)
+        cols, counts = [], []
+        for i in range(0, len(urls), CHUNK):
+            chunk = urls[i:i + CHUNK]
+            keys = self._ngram_keys(chunk, shift)
+            cols.append((keys & ((1 << shift) - 1)).astype(np.int32))
+            counts.append(np.bincount(keys >> shift, minlength=len(chunk)))
+        indptr = np.zeros(len(urls) + 1, dtype=np.int32)
+        if counts:
+            np.cumsum(np.concatenate(counts), out=indptr[1:])
+        indices = np.concatenate(cols) if cols else np.empty(0, dtype=np.int32)
+        return sp.csr_matrix((np.ones(len(indices), dtype=np.float32), indices, indptr), shape=(len(urls), n_cols))
 
-    def _ngram_keys(self, urls: list[str], row0: int, shift: int) -> np.ndarray:
-        """Sorted unique (row << shift) | col of the selected grams of a chunk of URLs."""
+    def _ngram_keys(self, urls: list[str], shift: int) -> np.ndarray:
+        """Sorted unique (row << shift) | col of the selected grams of a chunk of URLs (rows from 0)."""
         codes = _codes(_joined_preprocessed(urls))
         row_of = np.concatenate(([0], np.cumsum(codes == 10, dtype=np.int32)))
-        table = self.table_
         keys = []
         for _, hashes in _rolling_hashes(codes, tuple(self.ngram_range)):
-            cand = table.candidates(hashes)
-            col = table.columns(hashes[cand])
-            hit = col >= 0
-            keys.append(((row_of[cand[hit]] + row0).astype(np.int64) << shift) | col[hit])
+            pos, col = self.table_.hits(hashes)
+            keys.append((row_of[pos].astype(np.int64) << shift) | col)
         return _sorted_unique(np.concatenate(keys))
 
     def _token_entries(self, text: str):
@@ -372,15 +415,6 @@ def _sorted_unique(a: np.ndarray) -> np.ndarray:
     return a
 
 
-def _csr_from_keys(keys: np.ndarray, n_rows: int, n_cols: int, shift: int) -> sp.csr_matrix:
-    """A 0/1 CSR matrix from sorted unique keys (row << shift) | col."""
-    rows = keys >> shift
-    indptr = np.zeros(n_rows + 1, dtype=np.int32)
-    np.cumsum(np.bincount(rows, minlength=n_rows), out=indptr[1:])
-    cols = (keys & ((1 << shift) - 1)).astype(np.int32)
-    return sp.csr_matrix((np.ones(len(cols), dtype=np.float32), cols, indptr), shape=(n_rows, n_cols))
-
-
 def _binary_csr(rows: np.ndarray, cols: np.ndarray, n_rows: int, n_cols: int) -> sp.csr_matrix:
     """A 0/1 CSR matrix (float32, int32 indices) from (row, col) pairs that may repeat."""
     order = np.argsort(rows, kind="stable")  # rows come as a few sorted runs: a cheap merge
@@ -398,34 +432,6 @@ def _binary_csr(rows: np.ndarray, cols: np.ndarray, n_rows: int, n_cols: int) ->
 
 _SUFFIXES = ("jpg", "jpeg", "png", "gif", "svg", "webp", "ico", "bmp", "tif", "tiff", "avif", "php", "")
 _SUFFIX_CODE = {s: i for i, s in enumerate(_SUFFIXES)}
-# A cheap superset of the URL size patterns of features.size_signals, searched in the lowercased
-# batch: each starts with a literal, which Python's regex engine scans for quickly, where one
-# alternation of them would be tried at every character.  Only matching lines are parsed.
-MAYBE_SIZE = [re.compile(p) for p in (
-    r"x\d", r"px-", r"staticflickr", r"googleusercontent", r"blogspot", r"ggpht", r"w_\d", r"w=\d",
-    r"h=\d",  # also finds width= and height=
-    r"resize=\d", r"fit=\d")]
-
-
-def rows_matching(patterns: list[re.Pattern], urls: list[str]) -> np.ndarray:
-    """Indices of the URLs in which any pattern matches (in the decoded, lowercased URL)."""
-    if not urls:
-        return np.empty(0, dtype=np.int64)
-    joined = "\n".join(urls)
-    if joined.count("\n") != len(urls) - 1:
-        joined = "\n".join(u.replace("\n", " ") for u in urls)
-    if "%" in joined:
-        decoded = unquote(_ENCODED_NEWLINE.sub("%20", joined))
-        if decoded.count("\n") == len(urls) - 1:
-            joined = decoded
-    joined = joined.lower()
-    starts = [m.start() for p in patterns for m in p.finditer(joined)]
-    if not starts:
-        return np.empty(0, dtype=np.int64)
-    newlines = np.flatnonzero(_codes(joined) == 10)
-    return np.unique(np.searchsorted(newlines, starts))
-
-
 URL_SHAPE_NAMES = (["url_length", "path_depth", "query_length", "size_w", "size_h", "size_min", "size_max"]
                    + [f"suffix_{s or 'none'}" for s in _SUFFIXES])
 
@@ -445,24 +451,30 @@ class UrlShapeFeatures(TransformerMixin, BaseEstimator):
 
     def fit(self, X, y=None):
         if self.bins:
-            raw = self._raw(X)
+            numeric, _ = self._numbers(X)
             qs = np.linspace(0, 1, self.bins + 1)[1:-1]
-            self.edges_ = [np.unique(np.quantile(raw[:, j], qs)) for j in range(self._N_NUMERIC)]
+            self.edges_ = [np.unique(np.quantile(numeric[:, j], qs)) for j in range(self._N_NUMERIC)]
         return self
 
     def transform(self, X):
-        raw = self._raw(X)
         if not self.bins:
-            return raw
-        blocks = []
+            return self._raw(X)
+        numeric, suffix = self._numbers(X)
+        # Straight to CSR (sparse, so that a FeatureUnion with the gram matrices stacks CSR blocks,
+        # scipy's fast path): per row, the one bin of each number, then the suffix flag if any.
+        widths = [len(edges) + 1 for edges in self.edges_] + [len(_SUFFIXES)]
+        offsets = np.cumsum([0] + widths[:-1])
+        cols = np.empty((len(numeric), len(widths)), dtype=np.int32)
         for j, edges in enumerate(self.edges_):
-            idx = np.searchsorted(edges, raw[:, j], side="right")
-            onehot = np.zeros((len(raw), len(edges) + 1), dtype=np.float32)
-            onehot[np.arange(len(raw)), idx] = 1.0
-            blocks.append(onehot)
-        blocks.append(raw[:, self._N_NUMERIC:])
-        # sparse, so that a FeatureUnion with the gram matrices stacks CSR blocks (scipy's fast path)
-        return sp.csr_matrix(np.hstack(blocks))
+            cols[:, j] = offsets[j] + np.searchsorted(edges, numeric[:, j], side="right")
+        cols[:, -1] = offsets[-1] + suffix
+        present = np.ones(cols.shape, dtype=bool)
+        present[:, -1] = suffix >= 0
+        indptr = np.zeros(len(cols) + 1, dtype=np.int32)
+        np.cumsum(present.sum(axis=1), out=indptr[1:])
+        indices = cols[present]  # row by row, columns ascending
+        return sp.csr_matrix((np.ones(len(indices), dtype=np.float32), indices, indptr),
+                             shape=(len(cols), sum(widths)))
 
     def get_feature_names_out(self, input_features=None):
         if not self.bins:
@@ -471,28 +483,30 @@ class UrlShapeFeatures(TransformerMixin, BaseEstimator):
         return np.array(names + list(URL_SHAPE_NAMES[self._N_NUMERIC:]), dtype=object)
 
     def _raw(self, X):
-        from features.size_signals import url_size
+        """The numbers, then one flag column per suffix."""
+        numeric, suffix = self._numbers(X)
+        flags = np.zeros((len(numeric), len(_SUFFIXES)), dtype=np.float32)
+        known = np.flatnonzero(suffix >= 0)
+        flags[known, suffix[known]] = 1.0
+        return np.hstack([numeric, flags])
 
-        urls = [url_of(x) for x in X]
+    def _numbers(self, X) -> tuple[np.ndarray, np.ndarray]:
+        """(the numbers, the suffix code or -1); the URL sizes are a UrlBatch's own when X is one."""
+        urls = X if isinstance(X, UrlBatch) else [url_of(x) for x in X]
         n = len(urls)
-        out = np.full((n, len(URL_SHAPE_NAMES)), -1.0, dtype=np.float32)
+        out = np.full((n, self._N_NUMERIC), -1.0, dtype=np.float32)
         out[:, 0] = np.fromiter(map(len, urls), dtype=np.float32, count=n)
         heads = [u.partition("?") for u in urls]
         out[:, 1] = np.fromiter((h[0].count("/") for h in heads), dtype=np.float32, count=n)
         out[:, 2] = np.fromiter((len(h[2]) for h in heads), dtype=np.float32, count=n)
-        for i in rows_matching(MAYBE_SIZE, urls):
-            sig = url_size(urls[i])
+        for i, sig in enumerate(sizes_of(urls)):
             if sig is not None:
                 known = [v for v in (sig.width, sig.height) if v is not None]
                 out[i, 3] = -1 if sig.width is None else sig.width
                 out[i, 4] = -1 if sig.height is None else sig.height
                 out[i, 5], out[i, 6] = min(known), max(known)
-        codes = np.fromiter((_SUFFIX_CODE.get(_suffix(h[0]), -1) for h in heads), dtype=np.int64, count=n)
-        flags = np.zeros((n, len(_SUFFIXES)), dtype=np.float32)
-        ok = codes >= 0
-        flags[np.flatnonzero(ok), codes[ok]] = 1.0
-        out[:, 7:] = flags
-        return out
+        suffix = np.fromiter((_SUFFIX_CODE.get(_suffix(h[0]), -1) for h in heads), dtype=np.int64, count=n)
+        return out, suffix
 
 
 def _suffix(path: str) -> str:

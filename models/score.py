@@ -6,8 +6,9 @@ p_big (0..1), the label (BIG, or SMALL meaning "not BIG") and the reason:
   srcset       the image's own srcset `w` descriptor rules BIG out   (records only)
   url-pattern  a size written in the URL decides
   model        the calibrated model, compared with its threshold
-Everything is done per batch: URL size patterns are searched once over the joined batch, and the
-model sees only the items no exact signal decided.
+Everything is done per batch: the URL size patterns are searched once over the joined batch (a
+URL list's sizes then serve both the decisions and the URL model's features, see `UrlBatch`),
+and the model sees only the items no exact signal decided.
 """
 from __future__ import annotations
 
@@ -15,8 +16,10 @@ from dataclasses import dataclass
 from pathlib import Path
 import numpy as np
 
-from features.size_signals import Decision, decide_from_size, declared_size, srcset_size, url_size
-from features.url_features import MAYBE_SIZE, rows_matching
+from features.size_signals import Decision, UrlBatch, decide_from_size, declared_size, sizes_of, srcset_size
+# The model's own classes, with scikit-learn, are imported with the scoring code, not by the first
+# model load (so `ccimg score` reports the model load alone).
+from features.url_features import url_of
 from models.model_file import ModelBundle, load
 
 DEFAULT_MODEL = Path(__file__).resolve().parent / "default_model.skops"
@@ -31,18 +34,13 @@ class Scores:
 
 
 def url_decisions(urls: list[str]) -> list[Decision | None]:
-    """URL-pattern decisions for a batch; regexes run once over the joined batch, not once per URL."""
-    out: list[Decision | None] = [None] * len(urls)
-    for row in rows_matching(MAYBE_SIZE, urls):
-        sig = url_size(urls[row])
-        if sig is not None:
-            out[row] = decide_from_size(sig, reliable_big=False)
-    return out
+    """URL-pattern decisions for a batch (the sizes of a UrlBatch, else one scan of the batch)."""
+    return [None if sig is None else decide_from_size(sig, reliable_big=False) for sig in sizes_of(urls)]
 
 
 def record_decisions(records: list[dict]) -> list[Decision | None]:
     """Declared size, then srcset, then URL pattern, for each record."""
-    by_url = url_decisions([r.get("img_url") or "" for r in records])
+    by_url = url_decisions([url_of(r) for r in records])
     out = []
     for rec, from_url in zip(records, by_url):
         d = None
@@ -86,6 +84,8 @@ class Scorer:
     def score(self, items: list) -> Scores:
         n = len(items)
         urls_only = all(isinstance(x, str) for x in items)
+        if urls_only and not isinstance(items, UrlBatch):
+            items = UrlBatch(items)  # the URL sizes, found once for the decisions and the model
         if self.exact:
             decisions = url_decisions(items) if urls_only else record_decisions(items)
         else:
@@ -105,11 +105,11 @@ class Scorer:
                 label[i], reason[i], width[i], height[i] = d.label, d.reason, d.width, d.height
         if rest:
             est = self.bundle.for_input("url" if urls_only else "record")
-            batch = [items[i] for i in rest]
+            batch = items.take(rest) if urls_only else [items[i] for i in rest]
             pm = est.predict_proba(batch)[:, 1]
             t = self.threshold_for(est)
             p[rest] = pm
-            for i, v in zip(rest, pm >= t):
-                label[i] = "BIG" if v else "SMALL"
+            for i, big in zip(rest, (pm >= t).tolist()):
+                label[i] = "BIG" if big else "SMALL"
                 reason[i] = "model"
         return Scores(p, label, reason, width, height)

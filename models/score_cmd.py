@@ -6,6 +6,7 @@ stdin); the output has one JSONL line per input line.  Batches of --batch lines 
 """
 from __future__ import annotations
 
+import gc
 import json
 import sys
 import time
@@ -26,18 +27,28 @@ def add_arguments(parser) -> None:
     parser.add_argument("--batch", type=int, default=65536, help="lines per batch")
 
 
+def _json_int(v) -> str:
+    """json.dumps of a width or height (an int or None), without its per-call cost."""
+    if v is None:
+        return "null"
+    return str(v) if type(v) is int else json.dumps(v)
+
+
 def format_lines(items, scores, is_records: bool) -> str:
-    """Output lines for one batch (hand-built JSON: json.dumps per line would cost more than scoring)."""
+    """Output lines for one batch (hand-built JSON: json.dumps per line would cost more than scoring).
+
+    One pass over plain lists zipped together: indexing a numpy array item by item and calling
+    json.dumps for each width cost 1.3 us a line, a fifth of the scoring itself.
+    """
+    urls = [item.get("img_url") or "" for item in items] if is_records else items
+    pages = [item.get("page_url") for item in items] if is_records else [None] * len(items)
     out = []
-    for i, item in enumerate(items):
-        url = item.get("img_url") or "" if is_records else item
-        extra = ""
-        if scores.width[i] is not None or scores.height[i] is not None:
-            extra = f',"width":{json.dumps(scores.width[i])},"height":{json.dumps(scores.height[i])}'
-        if is_records and item.get("page_url") is not None:
-            extra += f',"page_url":{_ENCODE(item["page_url"])}'
-        out.append(f'{{"img_url":{_ENCODE(url)},"p_big":{scores.p_big[i]:.4f},"label":"{scores.label[i]}",'
-                   f'"reason":"{scores.reason[i]}"{extra}}}\n')
+    for url, page, p, label, reason, w, h in zip(urls, pages, scores.p_big.tolist(), scores.label, scores.reason,
+                                                 scores.width, scores.height):
+        extra = "" if w is None and h is None else f',"width":{_json_int(w)},"height":{_json_int(h)}'
+        if page is not None:
+            extra += f',"page_url":{_ENCODE(page)}'
+        out.append(f'{{"img_url":{_ENCODE(url)},"p_big":{p:.4f},"label":"{label}","reason":"{reason}"{extra}}}\n')
     return "".join(out)
 
 
@@ -47,6 +58,9 @@ def run(args) -> int:
     t0 = time.perf_counter()
     scorer = Scorer(args.model, recall=args.recall, threshold=args.threshold, exact=not args.no_exact)
     load_s = time.perf_counter() - t0
+    # The libraries and the model live as long as the process: the garbage collector need not walk
+    # them on every full collection that the batches' objects trigger (a tenth of the scoring time).
+    gc.freeze()
     n = 0
     with open_text(args.input, "rt") as fin, open_text(args.output, "wt") as fout:
         is_records = None

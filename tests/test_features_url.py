@@ -6,8 +6,12 @@ from collections import Counter
 import numpy as np
 import pytest
 
+import scipy.sparse as sp
+
+from features.size_signals import UrlBatch
 from features.url_features import (
-    GramVectorizer, UrlShapeFeatures, preprocess_url, trf_scores, tsrf_scores, url_ngrams, url_pieces, url_tokens,
+    GramTable, GramVectorizer, UrlShapeFeatures, gram_hash, preprocess_url, trf_scores, tsrf_scores, url_ngrams,
+    url_pieces, url_tokens,
 )
 from tests.size_model_data import aeb_records, more_records
 
@@ -101,3 +105,36 @@ def test_url_shape_features_read_sizes_from_urls():
     assert X[0, col("size_w")] == 1024 and X[0, col("size_h")] == 683 and X[0, col("suffix_jpg")] == 1
     assert X[1, col("size_w")] == 80 and X[1, col("size_h")] == 60 and X[1, col("suffix_png")] == 1
     assert X[2, col("size_w")] == -1 and X[2, col("suffix_svg")] == 1
+
+
+def test_gram_table_slots_find_what_a_binary_search_finds():
+    rng = np.random.default_rng(0)
+    selected = [gram_hash(f"g{i}") for i in range(3000)]
+    table = GramTable(selected)
+    assert (table.slot_cols == -2).any()  # some slots are shared: the binary search path is exercised
+    probe = np.concatenate([np.array(selected, dtype=np.uint64), rng.integers(0, 2**63, 50000, dtype=np.uint64)])
+    rng.shuffle(probe)
+    assert table.lookup(probe).tolist() == table.columns(probe).tolist()
+    assert (table.lookup(np.array(selected, dtype=np.uint64)) == np.arange(3000)).all()
+    # the slot table is rebuilt on load, never saved
+    state = table.__getstate__()
+    assert "slot_cols" not in state and "filter" in state
+    loaded = GramTable.__new__(GramTable)
+    loaded.__setstate__(state)
+    assert (loaded.slot_cols == table.slot_cols).all() and (loaded.col_keys == table.col_keys).all()
+
+
+def test_binned_url_shape_features_are_one_hot_blocks_then_suffix_flags():
+    urls = [r["img_url"] for r in aeb_records()] + ["", "http://a.org/x", "http://a.org/x.JPEG?w=900"]
+    y = np.arange(len(urls)) % 2
+    shape = UrlShapeFeatures(bins=8).fit(urls, y)
+    raw = shape._raw(urls)
+    blocks = []
+    for j, edges in enumerate(shape.edges_):  # the dense construction, one block per number
+        onehot = np.zeros((len(raw), len(edges) + 1), dtype=np.float32)
+        onehot[np.arange(len(raw)), np.searchsorted(edges, raw[:, j], side="right")] = 1.0
+        blocks.append(onehot)
+    dense = sp.csr_matrix(np.hstack(blocks + [raw[:, 7:]]))
+    for X in (shape.transform(urls), shape.transform(UrlBatch(urls))):
+        assert X.shape == dense.shape and X.dtype == dense.dtype
+        assert (X.indptr == dense.indptr).all() and (X.indices == dense.indices).all() and (X.data == dense.data).all()

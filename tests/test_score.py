@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 
 from ccimg.cli import main
-from models.score import DEFAULT_MODEL, Scorer, record_decisions
+from features.size_signals import UrlBatch
+from models.score import DEFAULT_MODEL, Scorer, record_decisions, url_decisions
 from tests.size_model_data import aeb_records
 
 REASONS = {"declared", "srcset", "url-pattern", "model"}
@@ -65,6 +66,15 @@ def test_batches_do_not_change_url_scores(scorer):
     parts = [scorer.score(urls[i:i + 7]) for i in range(0, len(urls), 7)]
     assert np.allclose(whole.p_big, np.concatenate([p.p_big for p in parts]))
     assert whole.label == sum((p.label for p in parts), [])
+
+
+def test_a_url_batch_scores_as_a_list(scorer):
+    """The scorer scans a URL list once and hands the sizes to the model; the result is the same."""
+    urls = [r["img_url"] for r in aeb_records()][:500]
+    as_list, as_batch = scorer.score(urls), scorer.score(UrlBatch(urls))
+    assert as_list.p_big.tobytes() == as_batch.p_big.tobytes() and as_list.label == as_batch.label
+    assert url_decisions(urls) == url_decisions(UrlBatch(urls))
+    assert scorer.score([]).label == []
 
 
 def test_shipped_model_metadata_describes_its_training_and_evaluation(scorer):
