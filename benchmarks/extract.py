@@ -64,6 +64,7 @@ import time
 import zlib
 from collections import Counter
 from datetime import datetime, timedelta, timezone
+from functools import partial
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
@@ -295,9 +296,9 @@ def step_extract(path: Path, parser: str = "lexbor", limit: int | None = None, s
             return ref.extract(decode_html(payload, content_type)[0], url)
     else:
         extract = extractor.extract_payload
-    write = JSONValueProtocol().write
+    write = partial(JSONValueProtocol().write, None)
     html = pages = images = out_bytes = failed = 0
-    filename, crawl = str(path), None
+    filename = str(path)
     for record, payload in _html_records(path, limit):
         pages += 1
         html += len(payload)
@@ -321,14 +322,21 @@ def step_extract(path: Path, parser: str = "lexbor", limit: int | None = None, s
         images += len(page.images)
         if stage == "extract":
             continue
-        for img in page.images:
-            img["warc_filename"] = filename
-            img["warc_offset"] = record.offset
-            img["warc_record_id"] = record.record_id
-            img["crawl"] = crawl
-            img["fetch_time"] = record.date
-            out_bytes += len(write(None, img)) + 1
+        out_bytes += _job_lines(page.images, record, filename, write)
     return {"html_bytes": html, "pages": pages, "images": images, "output_bytes": out_bytes, "pages_failed": failed}
+
+
+def _job_lines(images: list[dict], record, filename: str, write) -> int:
+    """Add the job's WARC fields to each record and serialise it as one line: the bytes written."""
+    out = 0
+    for img in images:
+        img["warc_filename"] = filename
+        img["warc_offset"] = record.offset
+        img["warc_record_id"] = record.record_id
+        img["crawl"] = None
+        img["fetch_time"] = record.date
+        out += len(write(img)) + 1
+    return out
 
 
 def step_job(path: Path, parser: str = "lexbor") -> dict:
@@ -507,27 +515,37 @@ def run_profile(path: Path, mb: float, top: int = 30) -> dict:
 # -- the reference: the extraction before its speed-ups -------------------------------------------
 
 class ReferenceLexborExtractor:
-    """ImageExtractor("lexbor") as it was before the speed-ups (commit 4cd0a23), frozen here as the reference.
+    """ImageExtractor("lexbor") as it was before its speed-ups (commit 4cd0a23), frozen: the baseline.
 
-    `--verify` checks, page by page, that the project's extractor still gives exactly these records
-    (field order included: it is the order of the JSON output) and skip counts; `ref:lexbor` times it.
-    Frozen: the tree walk (attribute dict of every candidate, a walk to the root per image, sibling count
-    and text per image), URL resolution (urljoin + urlsplit for every URL) and the parser input (the decoded
-    text).  Imported from the project: the rules themselves (_img_source, _source_srcset, _media_link_source,
-    _attr, host_of), which the speed-ups did not touch, so that a change of rule is not reported as a bug.
+    Why a copy is kept here rather than something simpler:
+      * the "before" of the before/after figure (`ref:lexbor` against `extract:lexbor`) must run on the same
+        WARC, in the same process and interpreter, round-robin with the other steps; a figure recorded once
+        cannot be compared with a run on another (shared, loaded) machine;
+      * `--verify` needs records equal field by field: bs4 (html5lib) builds other trees than lexbor on real
+        pages, so it is no oracle for the lexbor path, and recorded output would have to be stored for every
+        page of the test WARC and rebuilt whenever a rule changes.
+    Frozen: the tree walk (attribute dict of every candidate, a walk to the root per image, sibling count and
+    text per image, no cache), URL resolution (urljoin + urlsplit for every URL) and the parser input (the
+    decoded text).  Taken from the project, as the speed-ups left them, so that a change of rule is not
+    reported as a difference: the rules (_img_source, _source_srcset, _media_link_source, host_of) and the
+    text walk (LexborBackend._text).  The record dict mirrors ImageExtractor.extract's: a field added there
+    shows up as a difference in --verify; add it here too.
+    Delete this class, the `ref:lexbor` row and --verify together once the baseline is no longer wanted.
     """
 
     def __init__(self, text_limit: int = PARENT_TEXT_MAX):
         from selectolax.lexbor import LexborHTMLParser
 
+        from features.html_backends import LexborBackend
+
         self._parser_cls = LexborHTMLParser
-        self.text_limit = text_limit
+        self._text = LexborBackend(text_limit)._text  # unchanged by the speed-ups; called once per image here
         self._sibling_cache: dict[int, int] = {}
 
     def extract(self, html: str, page_url: str) -> PageImages:
         from urllib.parse import urljoin, urlsplit
 
-        from features.page_images import _WS, _attr, _img_source, _media_link_source, _source_srcset, host_of
+        from features.page_images import _WS, _img_source, _media_link_source, _source_srcset, host_of
 
         result = PageImages()
         self._sibling_cache = {}
@@ -578,29 +596,29 @@ class ReferenceLexborExtractor:
                 result.skipped["other_scheme"] += 1
                 continue
             parent_tag, parent_text, depth, siblings, in_noscript = self.context(node)
-            srcset = _attr(attrs, "srcset")
+            srcset = attrs.get("srcset")
             if srcset is None:
-                srcset = _attr(attrs, "data-srcset")
-            style = _attr(attrs, "style")
+                srcset = attrs.get("data-srcset")
+            style = attrs.get("style")
             images.append({
                 "page_url": page_url,
                 "img_url": img_url,
                 "src": raw,
                 "src_attr": src_attr,
                 "element": tag,
-                "alt": _attr(attrs, "alt"),
-                "title": _attr(attrs, "title"),
-                "width_attr": _attr(attrs, "width"),
-                "height_attr": _attr(attrs, "height"),
+                "alt": attrs.get("alt"),
+                "title": attrs.get("title"),
+                "width_attr": attrs.get("width"),
+                "height_attr": attrs.get("height"),
                 "srcset": srcset,
-                "sizes": _attr(attrs, "sizes"),
-                "class": _attr(attrs, "class"),
-                "id": _attr(attrs, "id"),
+                "sizes": attrs.get("sizes"),
+                "class": attrs.get("class"),
+                "id": attrs.get("id"),
                 "style": style[:200] if style is not None else None,
-                "loading": _attr(attrs, "loading"),
+                "loading": attrs.get("loading"),
                 "lazy": lazy,
                 "in_noscript": in_noscript,
-                "rel": _attr(attrs, "rel"),
+                "rel": attrs.get("rel"),
                 "parent_tag": parent_tag,
                 "parent_text": parent_text,
                 "dom_depth": depth,
@@ -650,28 +668,6 @@ class ReferenceLexborExtractor:
                 c = c.next
             siblings = self._sibling_cache[key] = count - 1
         return parent.tag, self._text(parent), depth, siblings, noscript
-
-    def _text(self, node) -> str:
-        from features.html_backends import TEXT_SKIP_TAGS, _TextBudget
-
-        budget = _TextBudget(self.text_limit)
-        stack = []
-        c = node.child
-        while True:
-            while c is None:
-                if not stack:
-                    return budget.text()
-                c = stack.pop()
-            tag = c.tag
-            if tag == "-text":
-                if budget.add(c.text(deep=False)):
-                    return budget.text()
-                c = c.next
-            elif not tag or tag.startswith("-") or tag in TEXT_SKIP_TAGS:
-                c = c.next
-            else:
-                stack.append(c.next)
-                c = c.child
 
 
 def verify_against_reference(path: Path, limit: int | None = None) -> dict:
@@ -734,10 +730,7 @@ def _fastwarc_html_records(path: Path, limit: int | None):
     """
     from fastwarc.warc import ArchiveIterator, WarcRecordType
 
-    from jobs import warc_records
-    from jobs.warc_records import Record
-
-    norm_date = getattr(warc_records, "normalise_warc_date", lambda v: v)  # as _to_record does
+    from jobs.warc_records import Record, normalise_warc_date
     html = 0
     with open(path, "rb", buffering=1 << 20) as f:
         for rec in ArchiveIterator(f, record_types=WarcRecordType.response | WarcRecordType.resource,
@@ -752,7 +745,7 @@ def _fastwarc_html_records(path: Path, limit: int | None):
                 except ValueError:
                     status = None
             record = Record(type="response" if is_response else "resource", url=h.get("WARC-Target-URI"),
-                            date=norm_date(h.get("WARC-Date")), record_id=h.get("WARC-Record-ID"),
+                            date=normalise_warc_date(h.get("WARC-Date")), record_id=h.get("WARC-Record-ID"),
                             offset=rec.stream_pos,
                             http_status=status,
                             http_content_type=(http.get("Content-Type") if http is not None
@@ -774,15 +767,9 @@ def step_proto(path: Path, iterate: str = "warcio", dumps: str = "json", limit: 
 
     ex = ImageExtractor("lexbor")
     records = _fastwarc_html_records(path, limit) if iterate == "fastwarc" else _html_records(path, limit)
-    if dumps == "orjson":
-        write = _orjson().dumps
-    else:
-        proto_write = JSONValueProtocol().write
-
-        def write(value):
-            return proto_write(None, value)
+    write = _orjson().dumps if dumps == "orjson" else partial(JSONValueProtocol().write, None)
     html = pages = images = out_bytes = failed = 0
-    filename, crawl = str(path), None
+    filename = str(path)
     for record, payload in records:
         pages += 1
         html += len(payload)
@@ -792,13 +779,7 @@ def step_proto(path: Path, iterate: str = "warcio", dumps: str = "json", limit: 
             failed += 1
             continue
         images += len(page.images)
-        for img in page.images:
-            img["warc_filename"] = filename
-            img["warc_offset"] = record.offset
-            img["warc_record_id"] = record.record_id
-            img["crawl"] = crawl
-            img["fetch_time"] = record.date
-            out_bytes += len(write(img)) + 1
+        out_bytes += _job_lines(page.images, record, filename, write)
     return {"html_bytes": html, "pages": pages, "images": images, "output_bytes": out_bytes, "pages_failed": failed}
 
 
@@ -839,7 +820,10 @@ def PROTOTYPES(path: Path) -> list:  # noqa: N802 - a registry, called like a co
         ("proto:+fastwarc", "FULL, prototype: project extraction over fastwarc iteration",
          lambda: step_proto(path, iterate="fastwarc")),
     ]
-    if _orjson() is not None:
+    if _orjson() is None:
+        print("proto:+orjson skipped: orjson is not importable (not a project dependency; "
+              "`pip install --target WORKDIR/pylib orjson` to add it outside the venv)", file=sys.stderr)
+    else:
         protos.append(("proto:+orjson", "FULL, prototype: + orjson lines (not ASCII-escaped: other bytes)",
                        lambda: step_proto(path, iterate="fastwarc", dumps="orjson")))
     return protos
