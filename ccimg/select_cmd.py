@@ -272,20 +272,24 @@ def _run_units(units: list[Unit], selection: Selection, quiet: bool) -> int:
     return fetched
 
 
+def make_units(sources: list, names: list[str], query: Query, plan: Callable, fetch: Callable,
+               lazy: bool = False) -> tuple[list[Unit], list[str]]:
+    """One Unit per (source, pattern), keyed by the source's name: plan(source, pattern) plans its pages and
+    fetch(source, pattern, page, limit) fetches one.  Returns the units and the sources' names."""
+    units = [Unit(key=f"{name} {p.match} {p.url}",
+                  plan=lambda s=source, p=p: plan(s, p),
+                  fetch=lambda page, limit, s=source, p=p: fetch(s, p, page, limit),
+                  lazy=lazy)
+             for source, name in zip(sources, names) for p in query.patterns]
+    return units, list(names)
+
+
 def _index_units(args, query: Query) -> tuple[list[Unit], list[str]]:
-    session = PoliteSession(min_interval=args.min_interval, retries=args.retries, backoff=args.backoff,
-                            timeout=args.timeout)
-    client = IndexClient(args.cdx_api, session, page_size=args.page_size)
+    client = IndexClient(args.cdx_api, PoliteSession.from_args(args), page_size=args.page_size)
     collections = client.resolve(args.crawl)
-    units = []
-    for coll in collections:
-        for pattern in query.patterns:
-            units.append(Unit(
-                key=f"{coll.id} {pattern.match} {pattern.url}",
-                plan=lambda c=coll, p=pattern: client.plan(c, p, query),
-                fetch=lambda page, limit, c=coll, p=pattern: client.fetch(c, p, query, page, limit),
-            ))
-    return units, [c.id for c in collections]
+    return make_units(collections, [c.id for c in collections], query,
+                      plan=lambda c, p: client.plan(c, p, query),
+                      fetch=lambda c, p, page, limit: client.fetch(c, p, query, page, limit))
 
 
 def run(args) -> int:

@@ -29,6 +29,7 @@ import cdx_toolkit
 import requests
 
 from ccimg.select_query import IndexServerError, Query, UrlPattern, UsageError
+from jobs.fetch import parse_retry_after
 
 log = logging.getLogger("ccimg.select")
 
@@ -90,6 +91,11 @@ class PoliteSession:
         self.session = requests.Session()
         self.session.headers["User-Agent"] = f"ccimg-select (cdx_toolkit/{cdx_toolkit.__version__})"
 
+    @classmethod
+    def from_args(cls, args) -> PoliteSession:
+        """The session `ccimg select`'s --min-interval, --retries, --backoff and --timeout ask for."""
+        return cls(min_interval=args.min_interval, retries=args.retries, backoff=args.backoff, timeout=args.timeout)
+
     def interval(self, host: str | None) -> float:
         if self.min_interval is not None:
             return self.min_interval
@@ -104,8 +110,9 @@ class PoliteSession:
 
     def _delay(self, attempt: int, retry_after: str | None) -> float:
         delay = min(self.max_backoff, self.backoff * 2 ** attempt) * random.uniform(0.5, 1.0)
-        if retry_after and retry_after.strip().isdigit():
-            delay = max(delay, min(self.max_backoff, float(retry_after)))
+        asked = parse_retry_after(retry_after)
+        if asked is not None:
+            delay = max(delay, min(self.max_backoff, asked))
         return delay
 
     def get(self, url: str, params=None, stream: bool = False) -> requests.Response:

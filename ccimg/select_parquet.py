@@ -198,17 +198,11 @@ class ParquetSource:
 
 
 def parquet_units(args, query: Query):
-    from ccimg.select_cmd import Unit
+    from ccimg.select_cmd import make_units
 
     table = ParquetSource(args.parquet)
     crawls = table.resolve(args.crawl)
-    units = []
-    for crawl in crawls:
-        for pattern in query.patterns:
-            units.append(Unit(
-                key=f"{crawl or 'table'} {pattern.match} {pattern.url}",
-                plan=lambda: UNPAGED,
-                fetch=lambda page, limit, c=crawl, p=pattern: table.select(c, p, query),
-                lazy=True,
-            ))
-    return units, [c or "table" for c in crawls]
+    return make_units(crawls, [c or "table" for c in crawls], query,
+                      plan=lambda c, p: UNPAGED,
+                      fetch=lambda c, p, page, limit: table.select(c, p, query),
+                      lazy=True)

@@ -126,9 +126,7 @@ def run_warc_paths(args) -> int:
             raise UsageError(f"--{name} has no meaning with --warc-paths (whole files are not filtered)")
     if args.url_file or args.limit or args.parquet:
         raise UsageError("--url-file, --limit and --parquet have no meaning with --warc-paths (use --sample)")
-    session = PoliteSession(min_interval=args.min_interval, retries=args.retries, backoff=args.backoff,
-                            timeout=args.timeout)
-    listing = read_listing(args.warc_paths, session, args.data_base)
+    listing = read_listing(args.warc_paths, PoliteSession.from_args(args), args.data_base)
     chosen = choose(listing, args.sample, args.segments, args.seed)
     paths = write_manifest(args.output, [(p, 1) for p in chosen], args.parts)
     log.info("selected %d of %d WARC files -> %s", len(chosen), len(listing),
