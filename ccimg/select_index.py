@@ -28,7 +28,7 @@ from urllib.parse import urlsplit
 import cdx_toolkit
 import requests
 
-from ccimg.select_query import IndexServerError, Query, UrlPattern, UsageError
+from ccimg.select_query import IndexServerError, Query, UrlPattern, UsageError, crawl_specs
 from jobs.fetch import parse_retry_after
 
 log = logging.getLogger("ccimg.select")
@@ -208,7 +208,7 @@ class IndexClient:
 
     def resolve(self, crawls: list[str]) -> list[Collection]:
         """Map `--crawl` values (ids, or one number N for the newest N) to collections, checking they exist."""
-        specs = [s.strip() for c in crawls for s in c.split(",") if s.strip()]
+        specs = crawl_specs(crawls)
         endpoint = _split_endpoint(self.cdx_api)
         if endpoint is not None:
             root, coll_id = endpoint
@@ -235,8 +235,6 @@ class IndexClient:
             log.info("no --crawl given: using the newest, %s", listed[0].id)
             return [listed[0]]
         if any(s.isdigit() for s in specs):
-            if len(specs) > 1:
-                raise UsageError("--crawl takes crawl ids, or one number N for the newest N crawls, not both")
             n = int(specs[0])
             if n < 1:
                 raise UsageError("--crawl N needs N >= 1")

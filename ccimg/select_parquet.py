@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Iterator
 
 from ccimg.select_index import UNPAGED
-from ccimg.select_query import CdxFilter, Query, UrlPattern, UsageError, search_range, time_bounds
+from ccimg.select_query import CdxFilter, Query, UrlPattern, UsageError, crawl_specs, search_range, time_bounds
 
 log = logging.getLogger("ccimg.select")
 
@@ -126,12 +126,10 @@ class ParquetSource:
         return cols
 
     def resolve(self, crawls: list[str]) -> list[str | None]:
-        specs = [s.strip() for c in crawls for s in c.split(",") if s.strip()]
+        specs = crawl_specs(crawls)
         if not specs:
             return [None]  # the whole table
         if any(s.isdigit() for s in specs):
-            if len(specs) > 1:
-                raise UsageError("--crawl takes crawl ids, or one number N for the newest N crawls, not both")
             available = self.crawls_on_disk or self._crawl_column_values()
             return available[: max(1, int(specs[0]))]
         if self.crawls_on_disk:

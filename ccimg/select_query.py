@@ -169,6 +169,14 @@ def parse_filter(text: str) -> CdxFilter:
     return CdxFilter(text=munged, field=field, op=op, value=value, negate=negate)
 
 
+def crawl_specs(crawls: list[str]) -> list[str]:
+    """The --crawl values (repeatable, comma-separated) as a list; a number N (the newest N) must stand alone."""
+    specs = [s.strip() for c in crawls for s in c.split(",") if s.strip()]
+    if len(specs) > 1 and any(s.isdigit() for s in specs):
+        raise UsageError("--crawl takes crawl ids, or one number N for the newest N crawls, not both")
+    return specs
+
+
 def check_timestamp(value: str | None, option: str) -> str | None:
     """Validate a `--from`/`--to` CDX timestamp: YYYY, then as many more digits of MMDDhhmmss as wanted."""
     if value is None:

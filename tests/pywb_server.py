@@ -18,7 +18,6 @@ import atexit
 import gzip
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -31,16 +30,11 @@ import requests
 
 from tests.conftest import SHARED_DATA as SHARED
 from tests.conftest import shared_path as require_shared
+from tests.servers import free_port
 
 SAMPLE = SHARED / "cdx" / "pywb_sample_archive"
 CC_EXCERPTS = ("resiliparse__warcfile.warc.gz", "whirlwind__whirlwind.warc.gz", "jwarc__cc.warc.gz")
 BIN = Path(sys.executable).parent
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def wait_http(url: str, proc: subprocess.Popen | None = None, timeout: float = 60.0) -> None:

@@ -20,7 +20,7 @@ import pytest
 from ccimg.cli import main
 from tests.conftest import REPO
 from tests.pywb_server import SAMPLE, shared_wayback, zipnum_lines
-from tests.servers import Fail, FlakyHTTPServer, Serve
+from tests.servers import Fail, FlakyHTTPServer, Serve, free_port
 
 canonicalize = pytest.importorskip("pywb.utils.canonicalize")
 
@@ -282,22 +282,16 @@ def test_crawl_choice_on_a_pywb_root(pywb, capsys, tmp_path):
     ([], "nothing to select"),
 ])
 def test_bad_input_fails_before_any_request(capsys, tmp_path, args, says):
-    closed = f"http://127.0.0.1:{_closed_port()}/x/cdx"  # a request would fail differently (exit 1)
+    closed = f"http://127.0.0.1:{free_port()}/x/cdx"  # a request would fail differently (exit 1)
     rc, _, err = select(capsys, "--cdx-api", closed, "--retries", "0", *args, "-o", str(tmp_path / "s.tsv"))
     assert rc == 2 and says in err
 
 
 def test_unreachable_server(capsys, tmp_path):
-    closed = f"http://127.0.0.1:{_closed_port()}/x/cdx"
+    closed = f"http://127.0.0.1:{free_port()}/x/cdx"
     rc, _, err = select(capsys, "--cdx-api", closed, "--retries", "1", "--backoff", "0.01", "--url", "a.org",
                         "-o", str(tmp_path / "s.tsv"))
     assert rc == 1 and "cannot reach 127.0.0.1" in err and "(2 tries" in err
-
-
-def _closed_port() -> int:
-    from tests.servers import free_port
-
-    return free_port()
 
 
 @pytest.fixture
@@ -360,7 +354,7 @@ def test_never_from_inside_a_mapper(pywb, capsys, tmp_path, monkeypatch):
 
 
 def test_output_checked_before_any_request(capsys, tmp_path):
-    closed = f"http://127.0.0.1:{_closed_port()}/x/cdx"
+    closed = f"http://127.0.0.1:{free_port()}/x/cdx"
     rc, _, err = select(capsys, "--cdx-api", closed, "--retries", "0", "--url", "a.org", "-o", str(tmp_path))
     assert rc == 2 and "is a directory" in err
     (tmp_path / "f").write_text("")
