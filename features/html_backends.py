@@ -9,7 +9,7 @@ Everything else (which elements count, URL resolution, lazy loading) is decided 
 A backend exposes:
   parse(html, utf8=None) -> doc, base_href(doc) -> str | None,
   candidates(doc) -> [(tag, node)], each element once, in document order,
-  attribute(node, name) -> str | None, attributes(node) -> {name: value},
+  attribute(node, name) -> str | None, attributes(node) -> {name: str value}, parent_tag(node),
   context(node) -> (parent_tag, parent_text, dom_depth, dom_siblings, in_noscript)
 `attribute` reads one attribute without building the dict of all of them: the rules use it to
 drop ordinary links early.  `utf8` is optional: the exact UTF-8 encoding of `html`, which a
@@ -101,18 +101,16 @@ class LexborBackend:
         """(tag, node) of every candidate element, once each, in document order.
 
         lexbor walks the tree once, in document order, but yields an element once per selector of
-        the list that it matches (`a, a[href$=".jpg"]` would give such a link twice).  With one
-        selector per tag name that cannot happen; the check keeps it true should the selector ever
-        gain attribute conditions.  lexbor does not descend into <template> contents: inert markup,
+        the list that it matches (`a, a[href$=".jpg"]` would give such a link twice): keep the
+        selector one plain tag name per entry.  lexbor does not descend into <template> contents: inert markup,
         as in a browser.
         """
-        seen: set[int] = set()
         for node in doc.css(self._selector):
-            key = node.mem_id
-            if key in seen:
-                continue
-            seen.add(key)
             yield node.tag, node
+
+    def parent_tag(self, node) -> str | None:
+        parent = node.parent
+        return parent.tag if parent is not None else None
 
     def attribute(self, node, name: str) -> str | None:
         """One attribute's value ("" for a valueless attribute, None if absent), without reading the others."""
@@ -233,6 +231,10 @@ class Bs4Backend:
 
     def attribute(self, node, name: str) -> str | None:
         return node.get(name)
+
+    def parent_tag(self, node) -> str | None:
+        parent = node.parent
+        return parent.name if parent is not None else None
 
     def attributes(self, node) -> dict:
         return dict(node.attrs)

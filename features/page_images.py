@@ -74,25 +74,20 @@ def is_placeholder(src: str) -> bool:
     return bool(_PLACEHOLDER.match(name))
 
 
-def _attr(attrs: dict, name: str) -> str | None:
-    v = attrs.get(name)
-    return v if v is None else str(v)
-
-
 def _img_source(attrs: dict) -> tuple[str | None, str | None, bool]:
     """(raw url, attribute name, lazy?) for an <img>."""
-    src = (_attr(attrs, "src") or "").strip(_WS)
+    src = (attrs.get("src") or "").strip(_WS)
     if not is_placeholder(src):
         return src, "src", False
     for name in LAZY_SRC_ATTRS:
-        v = (_attr(attrs, name) or "").strip(_WS)
+        v = (attrs.get(name) or "").strip(_WS)
         if v and not v.startswith("data:"):
             return v, name, True
     for name in LAZY_SRCSET_ATTRS:
-        v = first_url(_attr(attrs, name))
+        v = first_url(attrs.get(name))
         if v and not v.startswith("data:"):
             return v, name, True
-    v = first_url(_attr(attrs, "srcset"))
+    v = first_url(attrs.get("srcset"))
     if v and not v.startswith("data:"):
         return v, "srcset", False
     if src:
@@ -103,11 +98,11 @@ def _img_source(attrs: dict) -> tuple[str | None, str | None, bool]:
 def _source_srcset(attrs: dict) -> tuple[str | None, str | None, bool]:
     """(raw url, attribute name, lazy?) for a <picture><source>: `srcset`, unless it is a data: placeholder
     and a lazy-loading `data-srcset` holds the real candidates (lazysizes' pattern)."""
-    src = first_url(_attr(attrs, "srcset"))
+    src = first_url(attrs.get("srcset"))
     if src and not src.startswith("data:"):
         return src, "srcset", False
     for name in LAZY_SRCSET_ATTRS:
-        v = first_url(_attr(attrs, name))
+        v = first_url(attrs.get(name))
         if v and not v.startswith("data:"):
             return v, name, True
     if src:
@@ -118,16 +113,16 @@ def _source_srcset(attrs: dict) -> tuple[str | None, str | None, bool]:
 def _media_link_source(tag: str, attrs: dict) -> tuple[str | None, str | None]:
     """(raw url, attribute) for a/link/embed/object/iframe when it points to an image, else (None, None)."""
     attr = {"a": "href", "link": "href", "embed": "src", "object": "data", "iframe": "src"}[tag]
-    url = (_attr(attrs, attr) or "").strip(_WS)
+    url = (attrs.get(attr) or "").strip(_WS)
     if not url:
         return None, None
     if url_extension(url) in IMAGE_EXTENSIONS:
         return url, attr
     if tag == "link":
-        rels = set((_attr(attrs, "rel") or "").lower().split())
-        if rels & _LINK_IMAGE_RELS or ("preload" in rels and (_attr(attrs, "as") or "").lower() == "image"):
+        rels = set((attrs.get("rel") or "").lower().split())
+        if rels & _LINK_IMAGE_RELS or ("preload" in rels and (attrs.get("as") or "").lower() == "image"):
             return url, attr
-    if tag == "object" and (_attr(attrs, "type") or "").lower().startswith("image/"):
+    if tag == "object" and (attrs.get("type") or "").lower().startswith("image/"):
         return url, attr
     return None, None
 
@@ -244,7 +239,7 @@ class ImageExtractor:
                     result.skipped["no_src"] += 1
                     continue
             elif tag == "source":
-                if backend_parent_tag(backend, node) != "picture":
+                if backend.parent_tag(node) != "picture":
                     continue  # <source> of <video>/<audio>: not an image
                 raw, src_attr, lazy = _source_srcset(attrs)
                 if raw is None:
@@ -270,29 +265,29 @@ class ImageExtractor:
                 result.skipped["other_scheme"] += 1
                 continue
             parent_tag, parent_text, depth, siblings, in_noscript = backend.context(node)
-            srcset = _attr(attrs, "srcset")
+            srcset = attrs.get("srcset")
             if srcset is None:
-                srcset = _attr(attrs, "data-srcset")
-            style = _attr(attrs, "style")
+                srcset = attrs.get("data-srcset")
+            style = attrs.get("style")
             images.append({
                 "page_url": page_url,
                 "img_url": img_url,
                 "src": raw,
                 "src_attr": src_attr,
                 "element": tag,
-                "alt": _attr(attrs, "alt"),
-                "title": _attr(attrs, "title"),
-                "width_attr": _attr(attrs, "width"),
-                "height_attr": _attr(attrs, "height"),
+                "alt": attrs.get("alt"),
+                "title": attrs.get("title"),
+                "width_attr": attrs.get("width"),
+                "height_attr": attrs.get("height"),
                 "srcset": srcset,
-                "sizes": _attr(attrs, "sizes"),
-                "class": _attr(attrs, "class"),
-                "id": _attr(attrs, "id"),
+                "sizes": attrs.get("sizes"),
+                "class": attrs.get("class"),
+                "id": attrs.get("id"),
                 "style": style[:200] if style is not None else None,
-                "loading": _attr(attrs, "loading"),
+                "loading": attrs.get("loading"),
                 "lazy": lazy,
                 "in_noscript": in_noscript,
-                "rel": _attr(attrs, "rel"),
+                "rel": attrs.get("rel"),
                 "parent_tag": parent_tag,
                 "parent_text": parent_text,
                 "dom_depth": depth,
@@ -305,14 +300,6 @@ class ImageExtractor:
         for rec in images:
             rec["page_images"] = len(images)
         return result
-
-
-def backend_parent_tag(backend, node) -> str | None:
-    if backend.name == "lexbor":
-        p = node.parent
-        return p.tag if p is not None else None
-    p = node.parent
-    return p.name if p is not None else None
 
 
 def extract_images(html: str, page_url: str, parser: str = "lexbor") -> PageImages:

@@ -153,22 +153,14 @@ class ResumableStream(io.RawIOBase):
     def readinto(self, buf) -> int:
         want = len(buf)
 
-        def attempt():
-            try:
-                data = self._body.read(want)
-            except self._errors as exc:
-                try:
-                    self._body.close()
-                except Exception:  # noqa: BLE001 - the body is broken anyway
-                    pass
-                self._body = None
-                raise TransientError("connection_reset", str(exc)) from exc
-            return data
-
         def read_or_reopen():
             if self._body is None:
                 self._body = self._open(self.pos)
-            return attempt()
+            try:
+                return self._body.read(want)
+            except self._errors as exc:
+                self._discard_body()
+                raise TransientError("connection_reset", str(exc)) from exc
 
         data = self._policy.run(read_or_reopen, f"{self._what} at byte {self.pos}", self._on_retry)
         n = len(data)
@@ -176,13 +168,16 @@ class ResumableStream(io.RawIOBase):
         self.pos += n
         return n
 
-    def close(self) -> None:
+    def _discard_body(self) -> None:
         if self._body is not None:
             try:
                 self._body.close()
-            except Exception:  # noqa: BLE001
+            except Exception:  # noqa: BLE001 - the body is broken or done with anyway
                 pass
             self._body = None
+
+    def close(self) -> None:
+        self._discard_body()
         super().close()
 
 

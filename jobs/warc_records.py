@@ -73,10 +73,11 @@ class Record:
     def payload(self, max_bytes: int = MAX_PAYLOAD) -> bytes:
         """The HTTP body (dechunked and content-decoded by warcio), at most `max_bytes`."""
         if self._payload is None:
+            # Read once (the stream cannot be rewound): a later call with a smaller limit gets a prefix.
             self._payload = self._raw.content_stream().read(max_bytes)
             if len(self._payload) < max_bytes:
                 _check_complete(self._raw, self.url)
-        return self._payload
+        return self._payload[:max_bytes] if len(self._payload) > max_bytes else self._payload
 
     @property
     def mime(self) -> str:
