@@ -124,7 +124,7 @@ def reference_scores(scorer, urls: list[str]):
     rest, rows = [], []
     for i, url in enumerate(urls):
         sig = url_size(url) if trained_scan_finds(url) else None
-        d = decide_from_size(sig, reliable_big=False) if sig is not None else None
+        d = decide_from_size(sig) if sig is not None else None
         if d is not None:
             p[i] = exact_p.get(f"{d.reason}:{d.label}", d.p_big)
             label[i], reason[i], width[i], height[i] = d.label, d.reason, d.width, d.height

@@ -37,7 +37,6 @@ from __future__ import annotations
 
 import argparse
 import gzip
-import io
 import json
 import struct
 import sys
@@ -49,15 +48,14 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from urllib.parse import urljoin, urlsplit
 
-from jobs.fetch import FetchError, RetryPolicy, TransientError, check_public_address, parse_retry_after
+from jobs.fetch import (MAX_REDIRECTS, REDIRECT_STATUS, RETRY_STATUS, FetchError, RetryPolicy, TransientError,
+                        check_public_address, parse_retry_after)
+from jobs.image_sizes import pixel_size
 
 USER_AGENT = "ccimg/0.1"
 ROBOTS_AGENT = "ccimg"  # the product token robots.txt groups are matched against
 DEFAULT_RANGE_BYTES = 64 * 1024
 RETRY_RANGE_BYTES = 512 * 1024
-MAX_REDIRECTS = 5
-RETRY_STATUS = frozenset({408, 425, 429, 500, 502, 503, 504})
-REDIRECT_STATUS = frozenset({301, 302, 303, 307, 308})
 
 
 # -- what the bytes are --------------------------------------------------------------------------
@@ -130,16 +128,11 @@ def image_size(data: bytes) -> tuple[str | None, tuple[int, int] | None]:
         return fmt, _ico_size(data)
     if fmt == "bmp":
         return fmt, _bmp_size(data)
-    import imagesize
-
-    try:
-        w, h = imagesize.get(io.BytesIO(data))
-    except Exception:  # noqa: BLE001 - imagesize returns (-1, -1) for most failures already
-        w, h = -1, -1
-    w, h = int(round(w)), int(round(h))
-    if w <= 0 or h <= 0:
+    size = pixel_size(data)
+    if size is None:
         return fmt, None
-    return fmt, (w, h)
+    w, h = round(size[0]), round(size[1])  # SVG sizes can be fractional
+    return fmt, ((w, h) if w > 0 and h > 0 else None)
 
 
 # -- input ---------------------------------------------------------------------------------------

@@ -302,11 +302,11 @@ class Decision:
     height: int | None = None
 
 
-def decide_from_size(sig: SizeSignal, reliable_big: bool) -> Decision | None:
+def decide_from_size(sig: SizeSignal) -> Decision | None:
     """A decision from a known size, or None where it cannot decide.
 
-    A side at most 400 px rules BIG out.  Both sides above 400 decide BIG; one side alone decides
-    BIG only for a signal marked reliable_big (a longest side does not).
+    A side at most 400 px rules BIG out; both sides above 400 decide BIG (one side alone, or a
+    longest side, does not).
     """
     w, h = sig.width, sig.height
     if w is None and h is None:
@@ -317,24 +317,16 @@ def decide_from_size(sig: SizeSignal, reliable_big: bool) -> Decision | None:
         return None
     if (w is not None and w <= BIG_MIN) or (h is not None and h <= BIG_MIN):
         return Decision("SMALL", 0.0, sig.reason, w, h)
-    if (w is not None and h is not None) or reliable_big:
+    if w is not None and h is not None:
         return Decision("BIG", 1.0, sig.reason, w, h)
     return None
 
 
 def exact_decision(rec: dict) -> Decision | None:
     """The first exact signal that decides: declared size, then srcset `w`, then a URL size pattern."""
-    sig = declared_size(rec)
-    if sig is not None:
-        d = decide_from_size(sig, reliable_big=False)
+    for find in (declared_size, srcset_size, lambda r: url_size(r.get("img_url") or "")):
+        sig = find(rec)
+        d = decide_from_size(sig) if sig is not None else None
         if d is not None:
             return d
-    sig = srcset_size(rec)
-    if sig is not None:
-        d = decide_from_size(sig, reliable_big=False)
-        if d is not None:
-            return d
-    sig = url_size(rec.get("img_url") or "")
-    if sig is not None:
-        return decide_from_size(sig, reliable_big=False)
     return None

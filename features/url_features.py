@@ -105,13 +105,7 @@ def _joined_preprocessed(urls: list[str]) -> str:
     Equal to `"\\n".join(map(preprocess_url, urls))`: `%0A` becomes `%20` before decoding (the
     reference turns a decoded newline into a space), and the regexes work per line (re.M).
     """
-    joined = "\n".join(urls)
-    if joined.count("\n") != len(urls) - 1:
-        joined = "\n".join(u.replace("\n", " ") for u in urls)
-    joined = joined.replace("\r", " ")
-    if "%" in joined:
-        joined = unquote(_ENCODED_NEWLINE.sub("%20", joined))
-    return _EXTENSION.sub("", _strip_schemes(joined.lower()))
+    return _EXTENSION.sub("", _joined_normalised(urls))
 
 
 def _joined_normalised(urls: list[str]) -> str:

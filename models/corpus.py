@@ -11,15 +11,13 @@ Every record also gets `collection` (where the page came from).
 from __future__ import annotations
 
 import gzip
-import io
 import json
 from pathlib import Path
 from typing import Iterator
 
-import imagesize
-
 from features.charset import decode_html
 from features.page_images import ImageExtractor, PageImages
+from jobs.image_sizes import pixel_size
 
 DEFAULT_DATA_DIR = Path(__file__).resolve().parents[2] / "shared" / "data"
 
@@ -87,12 +85,10 @@ def read_warc(path: Path) -> tuple[list[tuple[str, bytes, str]], dict[str, tuple
 
 def image_size(body: bytes) -> tuple[int, int, str] | None:
     """(width, height, format) decoded from the image's header bytes, None if not a raster image."""
-    try:
-        w, h = imagesize.get(io.BytesIO(body))
-    except Exception:
+    size = pixel_size(body)
+    if size is None:
         return None
-    if w is None or h is None or w <= 0 or h <= 0:
-        return None
+    w, h = size
     fmt = body[:4]
     kind = ("JPEG" if fmt[:2] == b"\xff\xd8" else "PNG" if fmt == b"\x89PNG" else "GIF" if fmt[:3] == b"GIF"
             else "other")

@@ -35,7 +35,7 @@ class Scores:
 
 def url_decisions(urls: list[str]) -> list[Decision | None]:
     """URL-pattern decisions for a batch (the sizes of a UrlBatch, else one scan of the batch)."""
-    return [None if sig is None else decide_from_size(sig, reliable_big=False) for sig in sizes_of(urls)]
+    return [None if sig is None else decide_from_size(sig) for sig in sizes_of(urls)]
 
 
 def record_decisions(records: list[dict]) -> list[Decision | None]:
@@ -46,10 +46,10 @@ def record_decisions(records: list[dict]) -> list[Decision | None]:
         d = None
         if rec.get("width_attr") is not None and rec.get("height_attr") is not None:
             sig = declared_size(rec)
-            d = decide_from_size(sig, reliable_big=False) if sig else None
+            d = decide_from_size(sig) if sig else None
         if d is None and rec.get("srcset"):
             sig = srcset_size(rec)
-            d = decide_from_size(sig, reliable_big=False) if sig else None
+            d = decide_from_size(sig) if sig else None
         out.append(d if d is not None else from_url)
     return out
 

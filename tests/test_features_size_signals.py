@@ -67,11 +67,11 @@ def test_sizes_the_trained_scan_misses_are_left_to_the_model():
 
 def test_decisions_from_sizes():
     assert size_class(401, 401) == "BIG" and size_class(199, 10) == "SMALL" and size_class(300, 300) is None
-    assert decide_from_size(SizeSignal(800, 600, "url-pattern"), False).label == "BIG"
-    assert decide_from_size(SizeSignal(300, 900, "url-pattern"), False).label == "SMALL"  # not BIG
-    assert decide_from_size(SizeSignal(800, None, "url-pattern"), False) is None  # one side: undecided
-    assert decide_from_size(SizeSignal(320, None, "url-pattern", "flickr-longest"), False).label == "SMALL"
-    assert decide_from_size(SizeSignal(1024, None, "url-pattern", "flickr-longest"), False) is None
+    assert decide_from_size(SizeSignal(800, 600, "url-pattern")).label == "BIG"
+    assert decide_from_size(SizeSignal(300, 900, "url-pattern")).label == "SMALL"  # not BIG
+    assert decide_from_size(SizeSignal(800, None, "url-pattern")) is None  # one side: undecided
+    assert decide_from_size(SizeSignal(320, None, "url-pattern", "flickr-longest")).label == "SMALL"
+    assert decide_from_size(SizeSignal(1024, None, "url-pattern", "flickr-longest")) is None
     assert [parse_pixels(v) for v in ("300", " 300px", "300.0", "100%", "auto", "", None)] == \
         [300, 300, 300, None, None, None, None]
 
@@ -112,7 +112,7 @@ def test_exact_decisions_on_real_pages_mostly_match_declared_sizes():
         sig = url_size(rec["img_url"])
         if cls is None or sig is None:
             continue
-        d = decide_from_size(sig, False)
+        d = decide_from_size(sig)
         if d is not None:
             total += 1
             agree += d.label == cls
