@@ -23,19 +23,10 @@ def add_arguments(parser) -> None:
 
 def run_extraction(warc: str, runner: str = "inline", html_parser: str = "lexbor"):
     """Run ExtractImagesJob on one WARC; return (records, counters merged over steps)."""
+    from jobs.base import run_job
     from jobs.extract_images import ExtractImagesJob
 
-    job = ExtractImagesJob(["--no-conf", "-r", runner, "--html-parser", html_parser, warc])
-    job.sandbox()
-    with job.make_runner() as r:
-        r.run()
-        records = [value for _key, value in job.parse_output(r.cat_output())]
-        counters: dict[str, dict[str, int]] = {}
-        for step in r.counters():
-            for group, names in step.items():
-                for name, n in names.items():
-                    counters.setdefault(group, {})[name] = counters.get(group, {}).get(name, 0) + n
-    return records, counters
+    return run_job(ExtractImagesJob, ["-r", runner, "--html-parser", html_parser, warc])
 
 
 def run(args) -> int:

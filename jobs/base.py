@@ -251,3 +251,19 @@ class CCJob(MRJob):
     def process_record(self, record: Record, source: RecordSource):
         """Yield (key, value) pairs for one record.  Override in a job."""
         raise NotImplementedError
+
+
+def run_job(job_cls, args: list[str]) -> tuple[list, dict[str, dict[str, int]]]:
+    """Run a job in this process (as `ccimg demo` and the tests do): (output values, counters summed over steps)."""
+    job = job_cls(["--no-conf", *args])
+    job.sandbox()
+    with job.make_runner() as runner:
+        runner.run()
+        values = [value for _key, value in job.parse_output(runner.cat_output())]
+        counters: dict[str, dict[str, int]] = {}
+        for step in runner.counters():
+            for group, names in step.items():
+                for name, n in names.items():
+                    counters.setdefault(group, {})
+                    counters[group][name] = counters[group].get(name, 0) + n
+    return values, counters
