@@ -465,8 +465,8 @@ def test_aeb_img_records_match_lxml(aeb):
 def test_aeb_picture_sources_lazy_data_srcset(aeb):
     """<picture><source srcset="data:..." data-srcset="real.jpg">: lazysizes' pattern, as for <img>.
 
-    BUG (fails today): the job takes `srcset` whenever it is present, finds the data: placeholder and skips
-    the source as data_url, losing the real URL in data-srcset.  On rt.com's page that is 22 of its
+    Regression: the job took `srcset` whenever it was present, found the data: placeholder and skipped
+    the source as data_url, losing the real URL in data-srcset.  On rt.com's page that was 22 of its
     <source> elements; the <img> of the same pictures are handled right (data: src, real data-src).
     """
     path, _bodies, rows, counters = aeb

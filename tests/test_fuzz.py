@@ -35,7 +35,7 @@ from features.image_record import FIELDS
 from features.page_images import ImageExtractor
 from jobs.extract_images import ExtractImagesJob
 from jobs.warc_records import WarcFormatError, iter_records, read_one_record
-from tests.conftest import SHARED_DATA, assert_lines_accounted
+from tests.conftest import SHARED_DATA, assert_lines_accounted, shared_path
 from tests.servers import response_pointers
 
 SCALE = float(os.environ.get("FUZZ_SCALE", "1"))
@@ -319,19 +319,31 @@ def _gunzip_members(data: bytes) -> bytes:
     return b"".join(out)
 
 
+def _reader_sources():
+    """(name, path, bytes) of each READER_SOURCES file present in the shared data."""
+    for name in READER_SOURCES:
+        path = SHARED_DATA / name
+        if path.exists():
+            yield name, path, path.read_bytes()
+
+
+def _as_stored_and_gunzipped(name: str, label: str, data: bytes) -> list[tuple[str, bytes]]:
+    """`data` as stored, and also uncompressed when `name` is gzipped (so that mutations reach the headers)."""
+    out = [(label, data)]
+    if name.endswith(".gz"):
+        out.append((f"{label} (gunzipped)", _gunzip_members(data)))
+    return out
+
+
 @lru_cache(maxsize=None)
 def warc_samples() -> tuple[tuple[str, bytes], ...]:
     """Real WARC bytes: the first records of each file (at most MAX_SAMPLE bytes, on record
     boundaries), gzipped as stored and also uncompressed (so that mutations reach the headers)."""
-    out = []
-    for name in READER_SOURCES:
-        path = SHARED_DATA / name
-        if not path.exists():
-            continue
-        data = path.read_bytes()
-        cut = 0
-        from warcio.archiveiterator import ArchiveIterator
+    from warcio.archiveiterator import ArchiveIterator
 
+    out = []
+    for name, path, data in _reader_sources():
+        cut = 0
         with open(path, "rb") as f:
             it = ArchiveIterator(f)
             for _rec in it:
@@ -339,10 +351,7 @@ def warc_samples() -> tuple[tuple[str, bytes], ...]:
                 if end > MAX_SAMPLE and cut:
                     break
                 cut = end
-        sample = data[:cut]
-        out.append((name, sample))
-        if name.endswith(".gz"):
-            out.append((name + " (gunzipped)", _gunzip_members(sample)))
+        out.extend(_as_stored_and_gunzipped(name, name, data[:cut]))
     clipped = SHARED_DATA / "bad" / "resiliparse__clipped.warc.gz"
     if clipped.exists():
         out.append(("bad/resiliparse__clipped.warc.gz", clipped.read_bytes()))
@@ -353,17 +362,11 @@ def warc_samples() -> tuple[tuple[str, bytes], ...]:
 def record_samples() -> tuple[tuple[str, bytes], ...]:
     """Single response records as an index pointer would fetch them (gzip member or plain bytes)."""
     out = []
-    for name in READER_SOURCES:
-        path = SHARED_DATA / name
-        if not path.exists():
-            continue
-        data = path.read_bytes()
+    for name, path, data in _reader_sources():
         for p in response_pointers(path, name)[:6]:
             raw = data[p.offset:p.offset + p.length]
             if len(raw) <= 200_000:
-                out.append((f"{name}@{p.offset}", raw))
-                if name.endswith(".gz"):
-                    out.append((f"{name}@{p.offset} (gunzipped)", _gunzip_members(raw)))
+                out.extend(_as_stored_and_gunzipped(name, f"{name}@{p.offset}", raw))
     return tuple(out)
 
 
@@ -513,9 +516,7 @@ def test_blank_line_inside_real_warc_headers_does_not_crash_the_job(tmp_path):
     is kept, and the job finishes."""
     from tests.conftest import run_job
 
-    path = SHARED_DATA / "cc" / "jwarc__cc.warc.gz"
-    if not path.exists():
-        pytest.skip(f"shared data not found: {path}")
+    path = shared_path("cc", "jwarc__cc.warc.gz")
     raw = _gunzip_members(path.read_bytes())
     assert b"WARC-Type: response\r\n" in raw
     bad = raw.replace(b"WARC-Type: response\r\n", b"WARC-Type: response\r\n\r\n", 1)
