@@ -6,6 +6,8 @@ from pathlib import Path
 
 import pytest
 
+from jobs.base import run_job  # noqa: F401 - the tests import it from here
+
 REPO = Path(__file__).resolve().parents[1]
 SHARED_DATA = Path(os.environ.get("CCIMG_SHARED_DATA", REPO.parent / "shared" / "data"))
 
@@ -21,22 +23,6 @@ def shared_path(*parts: str) -> Path:
 @pytest.fixture
 def shared():
     return shared_path
-
-
-def run_job(job_cls, args: list[str]) -> tuple[list, dict]:
-    """Run an mrjob job in-process; return (output values, counters merged over steps)."""
-    job = job_cls(["--no-conf", *args])
-    job.sandbox()
-    with job.make_runner() as runner:
-        runner.run()
-        rows = [value for _key, value in job.parse_output(runner.cat_output())]
-        counters: dict = {}
-        for step in runner.counters():
-            for group, names in step.items():
-                for name, n in names.items():
-                    counters.setdefault(group, {})
-                    counters[group][name] = counters[group].get(name, 0) + n
-    return rows, counters
 
 
 def assert_lines_accounted(counters: dict) -> None:
