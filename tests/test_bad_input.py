@@ -520,6 +520,7 @@ def test_s3_503_twice_then_200_counts_both_retries(tmp_path, flaky_s3, whole):
     BUG: the S3 client is built with `retries={"max_attempts": 1}`, which botocore reads as one
     *retry* (two attempts), so botocore silently retries each 503 once more before the job's
     policy sees it: 2 failures show as 1 counted retry (and --max-attempts N sends 2N requests)."""
+    shared_path(JWARC)
     line = JWARC if whole else pointers(JWARC)[0].line()
     flaky_s3.script(f"bkt/{JWARC}", [Fail(503), Fail(503)])
     rows, counters = run(s3_job(flaky_s3, write_lines(tmp_path / "m.txt", [line])))
@@ -551,6 +552,7 @@ def test_s3_connection_reset_is_retried(tmp_path, flaky_s3, whole):
 
 
 def test_s3_stream_resumes_mid_file_with_a_range(tmp_path, flaky_s3):
+    shared_path(AUT)
     flaky_s3.script(f"bkt/{AUT}", [ResetAfter(1_500_000, pause=0.5)])
     rows, counters = run(s3_job(flaky_s3, write_lines(tmp_path / "m.txt", [AUT])))
     assert "errors" not in counters and counters["retries"] == {"connection_reset": 1}
@@ -579,6 +581,8 @@ def test_s3_body_cut_short_by_an_orderly_close_is_retried(tmp_path, flaky_s3, wh
 def test_server_that_ignores_range_is_refused_not_misread(tmp_path, caplog):
     """Python's own http.server answers a Range request with 200 and the whole file (the trap in
     the stack notes): the pointer must fail as `fetch_range_ignored`, not read the wrong record."""
+    shared_path(RESILIPARSE)
+    shared_path(JWARC)
     server = start_static_http_server(SHARED_DATA, "http.server")
     try:
         p = pointers(RESILIPARSE)[5]
