@@ -13,7 +13,7 @@ setup(
     long_description_content_type="text/markdown",
     python_requires=">=3.11,<3.12",
     packages=find_packages(include=["jobs", "jobs.*", "features", "features.*", "models", "models.*",
-                                    "ccimg", "ccimg.*"]),
+                                    "ccimg", "ccimg.*", "dataio", "dataio.*", "network", "network.*"]),
     package_data={"models": ["*.skops", "*.json"]},
     install_requires=[
         "mrjob[aws]==0.7.4",

@@ -18,7 +18,7 @@ of a shared machine spreads evenly; the medians of --repeat runs are reported):
   inflate      streaming zlib over the gzip members (the floor every reader pays)
   warcio       warcio ArchiveIterator + read of every response payload
   fastwarc     fastwarc ArchiveIterator + read of every response payload (for comparison)
-  iter         the project's jobs.warc_records.iter_records + is_html() + payload()
+  iter         the project's dataio.warc.iter_records + is_html() + payload()
   extract:P    what one mapper does per record: iter_records, is_html,
                ImageExtractor(P).extract_payload (decode_html, parse, rules), the job's extra fields,
                JSON lines (mrjob's protocol)
@@ -71,11 +71,11 @@ REPO = Path(__file__).resolve().parents[1]
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
-from features.charset import decode_html, utf8_payload  # noqa: E402
-from features.html_backends import CANDIDATE_TAGS  # noqa: E402
-from features.image_record import PARENT_TEXT_MAX  # noqa: E402
-from features.page_images import ImageExtractor, PageImages, could_be_image_link  # noqa: E402
-from jobs.warc_records import MAX_PAYLOAD, iter_records  # noqa: E402
+from features.page.charset import decode_html, utf8_payload  # noqa: E402
+from features.page.backends import CANDIDATE_TAGS  # noqa: E402
+from features.page.record_fields import PARENT_TEXT_MAX  # noqa: E402
+from features.page.images import ImageExtractor, PageImages, could_be_image_link  # noqa: E402
+from dataio.warc import MAX_PAYLOAD, iter_records  # noqa: E402
 
 DEFAULT_DATA = REPO.parent / "shared" / "data"
 WARC_FORMAT_VERSION = 2  # bump when the way the test WARC is written changes (invalidates the cache)
@@ -536,7 +536,7 @@ class ReferenceLexborExtractor:
     def __init__(self, text_limit: int = PARENT_TEXT_MAX):
         from selectolax.lexbor import LexborHTMLParser
 
-        from features.html_backends import LexborBackend
+        from features.page.backends import LexborBackend
 
         self._parser_cls = LexborHTMLParser
         self._text = LexborBackend(text_limit)._text  # unchanged by the speed-ups; called once per image here
@@ -545,7 +545,7 @@ class ReferenceLexborExtractor:
     def extract(self, html: str, page_url: str) -> PageImages:
         from urllib.parse import urljoin, urlsplit
 
-        from features.page_images import _WS, _img_source, _media_link_source, _source_srcset, host_of
+        from features.page.images import _WS, _img_source, _media_link_source, _source_srcset, host_of
 
         result = PageImages()
         self._sibling_cache = {}
@@ -730,7 +730,7 @@ def _fastwarc_html_records(path: Path, limit: int | None):
     """
     from fastwarc.warc import ArchiveIterator, WarcRecordType
 
-    from jobs.warc_records import Record, normalise_warc_date
+    from dataio.warc import Record, normalise_warc_date
     html = 0
     with open(path, "rb", buffering=1 << 20) as f:
         for rec in ArchiveIterator(f, record_types=WarcRecordType.response | WarcRecordType.resource,

@@ -33,7 +33,7 @@ def main(argv=None) -> int:
     args = ap.parse_args(argv)
     warnings.filterwarnings("ignore", category=UserWarning)
 
-    from models.corpus import read_records
+    from dataio.tables import read_jsonl as read_records
     from models.evaluate import TABLE_HEADER, table_row
     from models.train import evaluate_model, exact_calibration, fit_method, prepare, split_by_site
 

@@ -15,7 +15,7 @@ n_jobs 1), and the figure that matters is the ratio.
 --verify scores every unique image URL of --records, plus variants of some of them (upper case,
 %-encoded characters, an encoded newline, a non-ASCII letter, size parameters), and checks that
 p_big (bit for bit), label, reason, width and height equal a reference computed one URL at a
-time: `url_size` where the trained scan finds the URL (`trained_scan_finds`), the paper's n-gram
+time: `url_size` of each URL, the paper's n-gram
 analyzer, the URL numbers from plain string operations, then the fitted linear model and its
 calibrator.
 """
@@ -109,8 +109,11 @@ def reference_scores(scorer, urls: list[str]):
     import numpy as np
     import scipy.sparse as sp
 
-    from features.size_signals import decide_from_size, trained_scan_finds, url_size
-    from features.url_features import _SUFFIX_CODE, _SUFFIXES, _suffix, url_ngrams
+    from features.model_inputs.size_signals import url_size
+    from features.model_inputs.url_grams import url_ngrams
+    from features.model_inputs.url_shape import _SUFFIX_CODE, _SUFFIXES
+    from features.urls import url_extension
+    from models.decision import decide_from_size
     from models.score import Scores
 
     est = scorer.bundle.for_input("url")
@@ -123,7 +126,7 @@ def reference_scores(scorer, urls: list[str]):
     width, height = [None] * n, [None] * n
     rest, rows = [], []
     for i, url in enumerate(urls):
-        sig = url_size(url) if trained_scan_finds(url) else None
+        sig = url_size(url)
         d = decide_from_size(sig) if sig is not None else None
         if d is not None:
             p[i] = exact_p.get(f"{d.reason}:{d.label}", d.p_big)
@@ -138,7 +141,7 @@ def reference_scores(scorer, urls: list[str]):
         cols = sorted(vocab[g] for g in url_ngrams(url, tuple(grams.ngram_range)) if g in vocab)
         cols += [len(vocab) + offsets[j] + int(np.searchsorted(edges, np.float32(numbers[j]), side="right"))
                  for j, edges in enumerate(shape.edges_)]
-        code = _SUFFIX_CODE.get(_suffix(path), -1)
+        code = _SUFFIX_CODE.get(url_extension(path), -1)
         if code >= 0:
             cols.append(len(vocab) + offsets[-1] + code)
         rest.append(i)
@@ -205,9 +208,9 @@ def main(argv=None) -> int:
     from sklearn.ensemble import RandomForestClassifier
     from sklearn.feature_extraction.text import CountVectorizer
 
-    from features.size_signals import url_sizes
-    from features.url_features import url_ngrams
-    from models.corpus import read_records
+    from features.model_inputs.size_signals import url_sizes
+    from features.model_inputs.url_grams import url_ngrams
+    from dataio.tables import read_jsonl as read_records
     from models.labels import labelled
     from models.model_file import load
     from models.score import DEFAULT_MODEL, Scorer

@@ -38,7 +38,7 @@ if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
 from ccimg.cli import main as ccimg_main  # noqa: E402
-from tests.pywb_server import SAMPLE, add_cdx_collection, add_zipnum_collection, build_zipnum, start_wayback  # noqa: E402
+from benchmarks.pywb_local import SAMPLE, add_cdx_collection, add_zipnum_collection, build_zipnum, start_wayback  # noqa: E402
 
 CC_BLOCK_LINES = 3000  # lines per ZipNum block in Common Crawl's index
 _LOG = re.compile(r'"GET /(\S+?)/cdx\?(\S*) HTTP/1\.1" (\d+) (\d+) ([\d.]+)')

@@ -1,4 +1,4 @@
-"""`ccimg probe`: true pixel sizes of web images from the first bytes of each file.
+"""The header-only probe behind `ccimg probe`: true pixel sizes of web images from the first bytes of each file.
 
 Why: training and evaluating a BIG/SMALL classifier needs labels, and the true size of an
 image is written in its header (PNG IHDR, GIF screen descriptor, JPEG SOF marker, ...), so a
@@ -20,10 +20,10 @@ How, and why so carefully (other people's servers are on the other end):
     thread pool over hosts (``--workers``); a per-host lock means never two requests to the
     same host at once, even when a redirect leads to a host that another worker is probing.
   * 429 and 5xx are retried a bounded number of times with exponential backoff and full
-    jitter, honouring Retry-After (`jobs.fetch.RetryPolicy`, `parse_retry_after`).
+    jitter, honouring Retry-After (`dataio.sources.RetryPolicy`, `parse_retry_after`).
   * redirects are followed by hand, each hop checked for scheme, address and robots.txt;
     no request goes to a private, loopback, link-local or reserved address unless
-    ``--allow-private-addresses`` (`jobs.fetch.check_public_address`): the input is data, and
+    ``--allow-private-addresses`` (`dataio.sources.check_public_address`): the input is data, and
     a URL naming http://169.254.169.254/ must not turn the prober into a proxy.
   * every input line is accounted for in the summary on stderr.
 
@@ -35,11 +35,7 @@ BIG/SMALL rule is symmetric in width and height, so the label does not change.
 """
 from __future__ import annotations
 
-import argparse
-import gzip
 import json
-import struct
-import sys
 import threading
 import time
 import urllib.robotparser
@@ -48,9 +44,9 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from urllib.parse import urljoin, urlsplit
 
-from jobs.fetch import (MAX_REDIRECTS, REDIRECT_STATUS, RETRY_STATUS, FetchError, RetryPolicy, TransientError,
+from dataio.sources import (MAX_REDIRECTS, REDIRECT_STATUS, RETRY_STATUS, FetchError, RetryPolicy, TransientError,
                         check_public_address, parse_retry_after)
-from jobs.image_sizes import pixel_size
+from dataio.image_header import image_size
 
 USER_AGENT = "ccimg/0.1"
 ROBOTS_AGENT = "ccimg"  # the product token robots.txt groups are matched against
@@ -58,92 +54,7 @@ DEFAULT_RANGE_BYTES = 64 * 1024
 RETRY_RANGE_BYTES = 512 * 1024
 
 
-# -- what the bytes are --------------------------------------------------------------------------
-def sniff_format(data: bytes) -> str | None:
-    """The image format named by the magic bytes at the start of `data`, or None.
-
-    Why our own: imagesize reports sizes but not the format, and a clear `not_an_image` (an
-    HTML error page served with status 200, a soft 404) is worth telling apart from a header
-    that was cut short."""
-    if data.startswith(b"\x89PNG\r\n\x1a\n"):
-        return "png"
-    if data[:6] in (b"GIF87a", b"GIF89a"):
-        return "gif"
-    if data.startswith(b"\xff\xd8\xff"):
-        return "jpeg"
-    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
-        return "webp"
-    if data[:2] == b"BM":
-        return "bmp"
-    if data[:4] in (b"II*\x00", b"MM\x00*"):
-        return "tiff"
-    if data[4:8] == b"ftyp":
-        brands = data[8:40]
-        return "avif" if (b"avif" in brands or b"avis" in brands) else "heif"
-    if data[:4] == b"\x00\x00\x01\x00":
-        return "ico"
-    if data[:4] == b"\x00\x00\x02\x00":
-        return "cur"
-    head = data[:4096].lstrip(b"\xef\xbb\xbf \t\r\n").lower()
-    if head.startswith((b"<?xml", b"<svg", b"<!--", b"<!doctype svg")) and b"<svg" in data[:65536].lower():
-        return "svg"
-    return None
-
-
-def _ico_size(data: bytes) -> tuple[int, int] | None:
-    """ICO/CUR: the largest entry of the directory (imagesize does not read these).  Each entry
-    holds width and height in one byte each, 0 meaning 256."""
-    if len(data) < 6:
-        return None
-    count = struct.unpack_from("<H", data, 4)[0]
-    best = None
-    for i in range(count):
-        off = 6 + 16 * i
-        if off + 2 > len(data):
-            break
-        w, h = data[off] or 256, data[off + 1] or 256
-        if best is None or w * h > best[0] * best[1]:
-            best = (w, h)
-    return best
-
-
-def _bmp_size(data: bytes) -> tuple[int, int] | None:
-    """BMP: imagesize misreads the old OS/2 BITMAPCOREHEADER (12 bytes, 16-bit sizes), so read
-    the DIB header ourselves.  A negative height means a top-down bitmap."""
-    if len(data) < 26:
-        return None
-    header = struct.unpack_from("<I", data, 14)[0]
-    if header == 12:
-        return struct.unpack_from("<HH", data, 18)
-    w, h = struct.unpack_from("<ii", data, 18)
-    return abs(w), abs(h)
-
-
-def image_size(data: bytes) -> tuple[str | None, tuple[int, int] | None]:
-    """(format, (width, height)) from the first bytes of a file; size None where not found."""
-    fmt = sniff_format(data)
-    if fmt is None:
-        return None, None
-    if fmt in ("ico", "cur"):
-        return fmt, _ico_size(data)
-    if fmt == "bmp":
-        return fmt, _bmp_size(data)
-    size = pixel_size(data)
-    if size is None:
-        return fmt, None
-    w, h = round(size[0]), round(size[1])  # SVG sizes can be fractional
-    return fmt, ((w, h) if w > 0 and h > 0 else None)
-
-
 # -- input ---------------------------------------------------------------------------------------
-def _open_text(path: str, mode: str = "rt"):
-    if path == "-":
-        return sys.stdin if "r" in mode else sys.stdout
-    if path.endswith(".gz"):
-        return gzip.open(path, mode, encoding="utf-8")
-    return open(path, mode, encoding="utf-8")
-
-
 def read_urls(lines, counts: Counter) -> list[str]:
     """Distinct image URLs, in first-seen order, from plain URL lines or extraction JSONL
     (``img_url``).  Every line is counted in `counts` under one of: url, duplicate, blank,
@@ -462,50 +373,3 @@ def probe_urls(urls: list[str], options: Options, log=None):
                 break
         for f in futures:
             f.result()
-
-
-# -- CLI -----------------------------------------------------------------------------------------
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("input", help="image URLs, one per line, or extraction JSONL (img_url); .gz ok; '-' = stdin")
-    parser.add_argument("-o", "--output", default="-", help="JSONL output (.gz ok; default stdout)")
-    parser.add_argument("--range-bytes", type=int, default=DEFAULT_RANGE_BYTES,
-                        help="bytes asked for first (default 65536: Range bytes=0-65535)")
-    parser.add_argument("--retry-range-bytes", type=int, default=RETRY_RANGE_BYTES,
-                        help="bytes asked for once more when the size is not in the first chunk (default 524288)")
-    parser.add_argument("--rate", type=float, default=1.0, help="requests per second per host (default 1)")
-    parser.add_argument("--workers", type=int, default=4, help="hosts probed at once (default 4)")
-    parser.add_argument("--timeout", type=float, default=10.0, help="connect/read timeout in seconds (default 10)")
-    parser.add_argument("--retries", type=int, default=2, help="retries on 429/5xx/timeouts (default 2)")
-    parser.add_argument("--allow-private-addresses", action="store_true",
-                        help="allow private/loopback/link-local hosts (tests, intranets): refused by default")
-
-
-def run(args: argparse.Namespace) -> int:
-    if args.range_bytes < 32 or args.retry_range_bytes < args.range_bytes:
-        print("ccimg probe: need 32 <= --range-bytes <= --retry-range-bytes", file=sys.stderr)
-        return 2
-    options = Options(range_bytes=args.range_bytes, retry_range_bytes=args.retry_range_bytes, timeout=args.timeout,
-                      rate=args.rate, workers=args.workers, allow_private=args.allow_private_addresses,
-                      policy=RetryPolicy(max_attempts=max(1, args.retries + 1), base_delay=0.5, max_delay=10.0,
-                                         max_elapsed=60.0))
-    counts: Counter = Counter()
-    f = _open_text(args.input)
-    try:
-        urls = read_urls(f, counts)
-    finally:
-        if f is not sys.stdin:
-            f.close()
-    statuses: Counter = Counter()
-    out = _open_text(args.output, "wt")
-    try:
-        for row in probe_urls(urls, options, log=lambda msg: print(f"ccimg probe: {msg}", file=sys.stderr)):
-            statuses[row["status"]] += 1
-            out.write(json.dumps(row) + "\n")
-            out.flush()
-    finally:
-        if out is not sys.stdout:
-            out.close()
-    skipped = {k: counts[k] for k in ("blank", "duplicate", "bad_json", "no_img_url") if counts[k]}
-    print(f"ccimg probe: {counts['lines']} lines, {sum(statuses.values())} probed, {statuses['ok']} ok; "
-          f"by status: {dict(sorted(statuses.items()))}; lines not probed: {skipped}", file=sys.stderr)
-    return 0

@@ -139,13 +139,3 @@ def write_sample(path: str | Path, pages: int = 24, seed: int = 7) -> dict:
                                                           http_headers=http))
     return {"path": str(path), "pages": n_html, "distinct_images": len(images)}
 
-
-def add_arguments(parser) -> None:
-    parser.add_argument("-o", "--output", default="ccimg-demo/sample.warc.gz", help="where to write the WARC")
-    parser.add_argument("--pages", type=int, default=24, help="number of HTML pages (default 24)")
-
-
-def run(args) -> int:
-    info = write_sample(args.output, pages=args.pages)
-    print(f"wrote {info['path']}: {info['pages']} HTML pages, {info['distinct_images']} distinct image URLs")
-    return 0

@@ -20,10 +20,10 @@ from dataclasses import dataclass
 from mrjob.job import MRJob
 from mrjob.protocol import RawValueProtocol
 
-from jobs.fetch import Fetcher, FetchError, RetryPolicy
+from dataio.sources import Fetcher, FetchError, RetryPolicy
 from jobs.protocols import JSONLinesValueProtocol
-from jobs.input_lines import BadInputLine, RecordPointer, WarcFile, parse_input_line
-from jobs.warc_records import (
+from dataio.lines import BadInputLine, RecordPointer, WarcFile, parse_input_line
+from dataio.warc import (
     MAX_PAYLOAD,
     Record,
     WarcFormatError,

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 from mrjob.step import MRStep
 
-from features.html_backends import BACKENDS
-from features.page_images import ImageExtractor
+from features.page.backends import BACKENDS
+from features.page.from_record import images_of_record
+from features.page.images import ImageExtractor
 from jobs.aggregate_images import ImageAggregation, partial_from_record
 from jobs.base import CCJob, Record, RecordSource
 
@@ -30,28 +31,11 @@ class ExtractImagesJob(ImageAggregation, CCJob):
         self.extractor = ImageExtractor(self.options.html_parser)
 
     def process_record(self, record: Record, source: RecordSource):
-        if record.type not in ("response", "resource"):
-            return
-        if not record.is_html():
-            self.count("records", "not html")
-            return
-        payload = record.payload(self.options.max_payload)
-        page = self.extractor.extract_payload(payload, record.http_content_type, record.url or "")
-        self.count("pages", "html")
-        if record.date is None:
-            self.count("records", "without a valid WARC-Date")
-        self.count("pages", "html bytes", len(payload))
-        if not page.images:
-            self.count("pages", "without images")
-        self.count("images", "emitted", len(page.images))
-        for reason, n in page.skipped.items():
-            self.count("skipped", reason, n)
-        for img in page.images:
-            img["warc_filename"] = source.warc_filename
-            img["warc_offset"] = record.offset
-            img["warc_record_id"] = record.record_id
-            img["crawl"] = source.crawl
-            img["fetch_time"] = record.date
+        found = images_of_record(record, self.extractor, source.warc_filename, source.crawl,
+                                 self.options.max_payload)
+        for (group, name), n in found.counts.items():
+            self.count(group, name, n)
+        for img in found.images:
             if self.options.aggregate:
                 yield img["img_url"], partial_from_record(img)
             else:

@@ -11,40 +11,10 @@ It is the second small job on `CCJob`, beside `jobs.extract_images`.
 """
 from __future__ import annotations
 
-import io
-
-import imagesize
-
+from dataio.image_header import image_size
 from jobs.base import CCJob, Record, RecordSource
 
 HEADER_BYTES = 512 * 1024  # enough for any header imagesize reads, JPEG SOF markers after big EXIF included
-_MAGIC = (
-    (b"\x89PNG\r\n\x1a\n", "png"), (b"GIF87a", "gif"), (b"GIF89a", "gif"), (b"\xff\xd8", "jpeg"),
-    (b"BM", "bmp"), (b"II*\x00", "tiff"), (b"MM\x00*", "tiff"), (b"\x00\x00\x01\x00", "ico"),
-)
-
-
-def image_format(head: bytes) -> str | None:
-    """The format by its magic bytes (WEBP and AVIF by their RIFF/ftyp boxes, SVG by its root tag)."""
-    for magic, name in _MAGIC:
-        if head.startswith(magic):
-            return name
-    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
-        return "webp"
-    if head[4:12] in (b"ftypavif", b"ftypavis"):
-        return "avif"
-    if b"<svg" in head[:1024].lower():
-        return "svg"
-    return None
-
-
-def pixel_size(data: bytes) -> tuple[int, int] | None:
-    """(width, height) from an image's first bytes, or None where they do not say."""
-    try:
-        w, h = imagesize.get(io.BytesIO(data))
-    except Exception:  # noqa: BLE001 - a broken header is an undecodable image, not a failed task
-        return None
-    return (w, h) if w > 0 and h > 0 else None
 
 
 class ImageSizesJob(CCJob):
@@ -55,11 +25,10 @@ class ImageSizesJob(CCJob):
         if mime and not mime.startswith("image/") and mime not in ("application/octet-stream", "binary/octet-stream"):
             return
         head = record.payload(HEADER_BYTES)
-        fmt = image_format(head)
+        fmt, size = image_size(head)
         if fmt is None and not mime.startswith("image/"):
             return  # an octet-stream that is not an image
         self.count("images", "records")
-        size = pixel_size(head)
         if size is None:
             self.count("images", f"undecodable {fmt or mime or 'unknown'}")
             return

@@ -1,35 +1,7 @@
-"""Output lines: one JSON object per line, written with orjson when it is installed.
-
-Why: writing the image records costs about a quarter of the extraction time with the
-standard library's json (benchmarks/extract.py, prototype `+orjson`: x1.31).  The values are
-the same JSON either way; orjson writes non-ASCII as UTF-8 instead of \\u escapes.
-"""
+"""mrjob protocols of the jobs: output lines are JSON objects, written by `dataio.tables.dumps`."""
 from __future__ import annotations
 
-import json
-
-try:
-    import orjson
-except ImportError:  # pragma: no cover - orjson is a core dependency, but the stdlib path must work too
-    orjson = None
-
-
-def dumps(value) -> bytes:
-    if orjson is not None:
-        try:
-            return orjson.dumps(value)
-        except (TypeError, orjson.JSONEncodeError):  # e.g. lone surrogates, huge ints: let json decide
-            pass
-    return json.dumps(value, ensure_ascii=False).encode("utf-8", "surrogatepass")
-
-
-def loads(line: bytes):
-    if orjson is not None:
-        try:
-            return orjson.loads(line)
-        except orjson.JSONDecodeError:
-            pass
-    return json.loads(line.decode("utf-8", "surrogatepass"))
+from dataio.tables import dumps, loads
 
 
 class JSONLinesValueProtocol:

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
-from features.size_signals import declared_size, size_class
+from features.model_inputs.size_signals import declared_size, size_class
 
 _STYLE_SIZE_DECL = re.compile(r"(?:min-|max-)?(?:width|height)\s*:[^;]*;?", re.I)
 

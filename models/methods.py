@@ -22,8 +22,10 @@ from sklearn.ensemble import RandomForestClassifier
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import FeatureUnion, Pipeline
 
-from features.context_features import ContextFeatures, PaperFeatures
-from features.url_features import GramVectorizer, UrlShapeFeatures
+from features.model_inputs.context import ContextFeatures
+from features.model_inputs.paper import PaperFeatures
+from features.model_inputs.url_grams import GramVectorizer
+from features.model_inputs.url_shape import UrlShapeFeatures
 from models.calibration import CalibratedThreshold
 
 PAPER_METHODS = ("TOKENS-trf", "NG-trf", "NG-tsrf", "features", "hybrid")

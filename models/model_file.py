@@ -21,11 +21,11 @@ FORMAT = "ccimg-size-model/1"
 
 # Our own classes a model file may contain (they are code in this repository, not in the file).
 PROJECT_TYPES = [
-    "features.url_features.GramVectorizer",
-    "features.url_features.GramTable",
-    "features.url_features.UrlShapeFeatures",
-    "features.context_features.PaperFeatures",
-    "features.context_features.ContextFeatures",
+    "features.model_inputs.url_grams.GramVectorizer",
+    "features.model_inputs.url_grams.GramTable",
+    "features.model_inputs.url_shape.UrlShapeFeatures",
+    "features.model_inputs.paper.PaperFeatures",
+    "features.model_inputs.context.ContextFeatures",
     "models.calibration.CalibratedThreshold",
     "models.methods.HybridClassifier",
 ]

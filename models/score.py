@@ -16,13 +16,14 @@ from dataclasses import dataclass
 from pathlib import Path
 import numpy as np
 
-from features.size_signals import Decision, UrlBatch, decide_from_size, declared_size, sizes_of, srcset_size
 # The model's own classes, with scikit-learn, are imported with the scoring code, not by the first
 # model load (so `ccimg score` reports the model load alone).
-from features.url_features import url_of
+from features.model_inputs.size_signals import UrlBatch
+from models.decision import record_decisions, url_decisions
 from models.model_file import ModelBundle, load
 
 DEFAULT_MODEL = Path(__file__).resolve().parent / "default_model.skops"
+
 
 @dataclass
 class Scores:
@@ -31,27 +32,6 @@ class Scores:
     reason: list
     width: list
     height: list
-
-
-def url_decisions(urls: list[str]) -> list[Decision | None]:
-    """URL-pattern decisions for a batch (the sizes of a UrlBatch, else one scan of the batch)."""
-    return [None if sig is None else decide_from_size(sig) for sig in sizes_of(urls)]
-
-
-def record_decisions(records: list[dict]) -> list[Decision | None]:
-    """Declared size, then srcset, then URL pattern, for each record."""
-    by_url = url_decisions([url_of(r) for r in records])
-    out = []
-    for rec, from_url in zip(records, by_url):
-        d = None
-        if rec.get("width_attr") is not None and rec.get("height_attr") is not None:
-            sig = declared_size(rec)
-            d = decide_from_size(sig) if sig else None
-        if d is None and rec.get("srcset"):
-            sig = srcset_size(rec)
-            d = decide_from_size(sig) if sig else None
-        out.append(d if d is not None else from_url)
-    return out
 
 
 class Scorer:

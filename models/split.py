@@ -26,7 +26,7 @@ def site_of(host: str | None) -> str:
 
 def record_site(rec) -> str:
     if isinstance(rec, str):
-        from features.page_images import host_of
+        from features.urls import host_of
         return site_of(host_of(rec))
     return site_of(rec.get("page_host") or rec.get("img_host"))
 

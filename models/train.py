@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from models.decision import record_decisions
 from models.evaluate import evaluate
 from models.labels import LabelledData, labelled
 from models.methods import OUR_METHODS, build
@@ -67,8 +68,6 @@ def evaluate_model(method: str, est, test: Prepared, exact: bool = True, exact_p
 
 def exact_calibration(train: Prepared) -> dict:
     """BIG share of the training examples each exact rule decides, per reason and label (smoothed)."""
-    from models.score import record_decisions
-
     counts: dict[str, list[int]] = {}
     for d, y in zip(record_decisions(train.data.records), train.data.y):
         if d is not None:

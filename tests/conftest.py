@@ -1,15 +1,15 @@
 """Shared test fixtures: where the shared real data lives, and how to run a job and read its counters."""
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
 
 from jobs.base import run_job  # noqa: F401 - the tests import it from here
+from models.corpus import DEFAULT_DATA_DIR
 
 REPO = Path(__file__).resolve().parents[1]
-SHARED_DATA = Path(os.environ.get("CCIMG_SHARED_DATA", REPO.parent / "shared" / "data"))
+SHARED_DATA = DEFAULT_DATA_DIR  # ../shared/data, or $CCIMG_SHARED_DATA
 
 
 def shared_path(*parts: str) -> Path:

@@ -1,0 +1,126 @@
+"""Our non-textual features of an image occurrence: the signals the paper did not use.
+
+srcset `w` descriptors, our URL size patterns, declared sizes where present (hidden upstream when
+they are the label: see `models.labels.hide_declared_size`), lazy loading, `sizes`, the element's
+position and the page's image count, parent tag, and how often the image's URL and folder occur on
+its page.  Missing values are -1 (trees split them off).
+
+Row-wise: each row's features depend on that record alone.  What needs the whole page (position,
+page image count, repeats on the page) was computed once during extraction and is read from the
+record (`features.page.images.add_page_context`), so a record scores the same alone and in any
+batch.  Features are produced by name (`context_features` returns a dict) and laid out in the
+order of CONTEXT_FEATURE_NAMES.
+"""
+from __future__ import annotations
+
+import re
+
+import numpy as np
+from sklearn.base import BaseEstimator, TransformerMixin
+
+from features.model_inputs.size_signals import parse_pixels, srcset_size, srcset_widths, style_size, url_size
+from features.urls import url_extension, url_of
+
+_PARENTS = ("a", "figure", "picture", "p", "div", "span", "li", "td", "noscript", "header", "nav", "footer")
+_EXTRA_SUFFIXES = ("svg", "webp", "ico", "avif", "php", "")
+_LAZY_CLASS = re.compile(r"lazy", re.I)
+_SIZES_PX = re.compile(r"(\d{1,4})px")
+_SIZES_VW = re.compile(r"(\d{1,3})vw")
+_URL_PATTERN_NAMES = ("wxh", "wiki-px", "flickr", "google", "cdn-path", "query")
+
+CONTEXT_FEATURE_NAMES = (
+    ["decl_width", "decl_height", "decl_has_width", "decl_has_height", "style_width", "style_height",
+     "srcset_self_width", "srcset_n", "srcset_max_w", "srcset_min_w",
+     "sizes_px", "sizes_vw", "has_sizes",
+     "url_size_w", "url_size_h", "url_size_min", "url_size_max"]
+    + [f"url_pattern_{n}" for n in _URL_PATTERN_NAMES]
+    + ["lazy", "loading_lazy", "class_lazy", "src_from_srcset", "element_source",
+       "position", "page_images", "position_share", "same_url_on_page", "same_folder_on_page",
+       "has_title", "has_class", "has_id", "query_length", "path_depth", "img_host_is_page_host_suffix"]
+    + [f"parent_{p}" for p in _PARENTS]
+    + [f"suffix_{s or 'none'}" for s in _EXTRA_SUFFIXES]
+)
+
+
+def _opt(v) -> float:
+    return -1.0 if v is None else float(v)
+
+
+def _flag(v) -> float:
+    return -1.0 if v is None else float(bool(v))
+
+
+def _num(value) -> float:
+    if value is None or isinstance(value, (str, bool)):
+        return -1.0
+    return float(value)
+
+
+def context_features(rec) -> dict[str, float]:
+    """The named context features of one record (a bare URL string counts as a record with only `img_url`)."""
+    if isinstance(rec, str):
+        rec = {"img_url": rec}
+    url = url_of(rec)
+    dw, dh = parse_pixels(rec.get("width_attr")), parse_pixels(rec.get("height_attr"))
+    sw, sh = style_size(rec.get("style"))
+    own = srcset_size(rec)
+    widths = srcset_widths(rec)
+    sizes = rec.get("sizes") or ""
+    m_px, m_vw = _SIZES_PX.search(sizes), _SIZES_VW.search(sizes)
+    us = url_size(url)
+    uw = us.width if us else None
+    uh = us.height if us else None
+    known = [v for v in (uw, uh) if v is not None]
+    pattern = us.pattern.replace("-longest", "") if us else ""
+    position, page_images = rec.get("position"), rec.get("page_images")
+    cls = rec.get("class") or ""
+    parent = rec.get("parent_tag")
+    suffix = url_extension(url)
+    path, _, query = url.partition("?")
+    img_host, page_host = rec.get("img_host") or "", rec.get("page_host") or ""
+    out = {
+        "decl_width": _opt(dw), "decl_height": _opt(dh),
+        "decl_has_width": float(dw is not None), "decl_has_height": float(dh is not None),
+        "style_width": _opt(sw), "style_height": _opt(sh),
+        "srcset_self_width": _opt(own.width if own else None), "srcset_n": float(len(widths)),
+        "srcset_max_w": _opt(max(widths) if widths else None), "srcset_min_w": _opt(min(widths) if widths else None),
+        "sizes_px": _opt(int(m_px.group(1)) if m_px else None), "sizes_vw": _opt(int(m_vw.group(1)) if m_vw else None),
+        "has_sizes": float(bool(sizes)),
+        "url_size_w": _opt(uw), "url_size_h": _opt(uh),
+        "url_size_min": _opt(min(known) if known else None), "url_size_max": _opt(max(known) if known else None),
+        "lazy": _flag(rec.get("lazy")), "loading_lazy": float((rec.get("loading") or "").lower() == "lazy"),
+        "class_lazy": float(bool(_LAZY_CLASS.search(cls))),
+        "src_from_srcset": float("srcset" in (rec.get("src_attr") or "")),
+        "element_source": float(rec.get("element") == "source"),
+        "position": _num(position), "page_images": _num(page_images),
+        "position_share": (float(position / page_images) if _num(position) >= 0 and _num(page_images) > 0
+                           else -1.0),
+        "same_url_on_page": _num(rec.get("page_url_count")),
+        "same_folder_on_page": _num(rec.get("page_folder_count")),
+        "has_title": float(bool(rec.get("title"))), "has_class": float(bool(cls)), "has_id": float(bool(rec.get("id"))),
+        "query_length": float(len(query)), "path_depth": float(path.count("/")),
+        "img_host_is_page_host_suffix": _flag(
+            bool(img_host and (img_host.endswith(page_host) or page_host.endswith(img_host))) if page_host else None),
+    }
+    for name in _URL_PATTERN_NAMES:
+        out[f"url_pattern_{name}"] = float(pattern == name)
+    for p in _PARENTS:
+        out[f"parent_{p}"] = float(parent == p)
+    for s in _EXTRA_SUFFIXES:
+        out[f"suffix_{s or 'none'}"] = float(suffix == s)
+    return out
+
+
+class ContextFeatures(TransformerMixin, BaseEstimator):
+    """Our extra non-textual features (see the module docstring) as a dense float32 matrix, row by row."""
+
+    def fit(self, X, y=None):
+        return self
+
+    def transform(self, X):
+        rows = [context_features(r) for r in X]
+        return np.array([[row[name] for name in CONTEXT_FEATURE_NAMES] for row in rows],
+                        dtype=np.float32).reshape(len(X), len(CONTEXT_FEATURE_NAMES))
+
+    def get_feature_names_out(self, input_features=None):
+        return np.array(CONTEXT_FEATURE_NAMES, dtype=object)
