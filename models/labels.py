@@ -14,14 +14,13 @@ images that do not declare their size, and its score must describe that case.
 from __future__ import annotations
 
 import csv
-import gzip
-import json
 import re
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
+from dataio.tables import loads, open_text
 from features.model_inputs.size_signals import declared_size, size_class
 
 _STYLE_SIZE_DECL = re.compile(r"(?:min-|max-)?(?:width|height)\s*:[^;]*;?", re.I)
@@ -99,13 +98,11 @@ def labelled(records, truth: dict | None = None, sources: tuple[str, ...] = ("tr
 
 def read_truth(path: str | Path) -> dict[str, tuple[int, int]]:
     """A `--labels` file: CSV or JSONL with img_url (or img_url_abs) and true_width/true_height (or width/height)."""
-    path = Path(path)
-    opener = gzip.open if path.suffix == ".gz" else open
     out = {}
-    with opener(path, "rt", encoding="utf-8") as f:
+    with open_text(path, "rt") as f:
         first = f.readline()
         f.seek(0)
-        rows = (json.loads(line) for line in f if line.strip()) if first.lstrip().startswith("{") else csv.DictReader(f)
+        rows = (loads(line) for line in f if line.strip()) if first.lstrip().startswith("{") else csv.DictReader(f)
         for row in rows:
             url = row.get("img_url") or row.get("img_url_abs")
             w = row.get("true_width", row.get("width"))

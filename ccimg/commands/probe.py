@@ -2,13 +2,12 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from collections import Counter
 
 from ccimg.probe import DEFAULT_RANGE_BYTES, RETRY_RANGE_BYTES, Options, probe_urls, read_urls
 from dataio.sources import RetryPolicy
-from dataio.tables import open_text
+from dataio.tables import dumps, open_text
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -46,7 +45,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         for row in probe_urls(urls, options, log=lambda msg: print(f"ccimg probe: {msg}", file=sys.stderr)):
             statuses[row["status"]] += 1
-            out.write(json.dumps(row) + "\n")
+            out.write(dumps(row).decode() + "\n")
             out.flush()
     finally:
         if out is not sys.stdout:
