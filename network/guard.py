@@ -44,7 +44,7 @@ _PATH_SAFE = "!$%&'()*+,-./:;=@[]^_|~"
 _QUERY_SAFE = "!$%&()*+,-./:;=?@[]^_`{|}~"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class CheckedURL:
     """A URL that passed `check_url`, split the way the HTTP layer will use it.
 
@@ -86,10 +86,16 @@ class CheckedURL:
     def __str__(self) -> str:
         return self.redacted
 
+    def __repr__(self) -> str:
+        return f"CheckedURL({self.redacted!r})"
+
 
 def _shown(url: str) -> str:
-    """A bounded, escaped rendering of a refused URL for an error message."""
-    return repr(url[:200] + ("..." if len(url) > 200 else ""))
+    """A bounded, escaped rendering of a refused URL for an error message, without its query (which may
+    carry tokens)."""
+    head, sep, _query = url.partition("?")
+    head = head[:200] + ("..." if len(head) > 200 else "")
+    return repr(head + ("?..." if sep else ""))
 
 
 def _refuse(url: str, why: str) -> FetchError:

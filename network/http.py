@@ -514,7 +514,9 @@ class Response:
     def read(self, n: int = -1) -> bytes:
         """Up to `n` bytes of the body (all of it if n < 0); b"" at the end.
 
-        With `max_bytes` set on the request, reading past it raises FetchError("too_large")."""
+        With `max_bytes` set on the request, reading past it raises FetchError("too_large").  Without it,
+        read() of the whole body holds all of it: for bodies of unknown size use read_capped, or read(n)
+        in a loop."""
         chunks = []
         want = n if n is not None and n >= 0 else math.inf
         got = 0

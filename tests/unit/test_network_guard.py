@@ -110,6 +110,13 @@ def test_check_url_refuses_hostile_forms(url):
     assert len(str(info.value)) < 400  # a bounded, escaped rendering of the URL, never the whole thing
 
 
+def test_refusals_and_reprs_do_not_show_the_query():
+    with pytest.raises(FetchError) as info:
+        check_url("http://user@example.com/x?token=SECRET")
+    assert "SECRET" not in str(info.value)
+    assert "SECRET" not in repr(check_url("http://example.com/x?token=SECRET"))
+
+
 def test_check_url_refuses_non_strings():
     with pytest.raises(FetchError) as info:
         check_url(b"http://example.com/")
