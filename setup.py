@@ -31,6 +31,8 @@ setup(
         "tqdm>=4.66",
         "imagesize>=1.4",
         "orjson>=3.9",
+        "protego>=0.3",
+        "idna>=3",
     ],
     extras_require={
         "spark": ["pyspark>=3.5"],
@@ -57,6 +59,7 @@ setup(
             "resiliparse>=2.0",
             "ruff>=0.5",
             "matplotlib>=3.8",
+            "cryptography>=41",
         ],
     },
     entry_points={"console_scripts": ["ccimg = ccimg.cli:main"]},
