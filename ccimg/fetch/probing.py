@@ -1,0 +1,57 @@
+"""The cheap middle step of `ccimg fetch --probe-uncertain`: `ccimg probe`'s Prober, not a copy of it.
+
+Why the probe: for an image the model is unsure about, a header-only Range GET (the first 64 KiB)
+tells its true size at the cost of one small request; only those that turn out BIG are then
+downloaded whole.  The probe's statuses are mapped onto the fetch's: a size read means "BIG, fetch
+it" or "probed-not-big" (a label for training either way); a size the header did not give means
+"fetch it and see"; anything else (robots, an error status, a refused address) ends the URL as the
+download would have.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from ccimg.fetch.download import status_of
+from features.model_inputs.size_signals import size_class
+
+# Probe statuses after which the URL is still worth a full download: the header did not say.
+UNDECIDED = frozenset({"size_not_in_range", "svg_no_size", "too_short", "bad_header", "empty"})
+
+
+@dataclass
+class Probed:
+    """What the probe found: `action` is "fetch", "done" (status settles the URL) for one URL."""
+
+    action: str
+    status: str
+    width: int | None = None
+    height: int | None = None
+    format: str | None = None
+    bytes: int = 0
+
+
+def make_probe(timeout: float, interval: float, allow_private: bool, retries: int,
+               log: Callable[[str], None] | None = None) -> Callable[[str], dict]:
+    """A thread-safe function url -> probe row (img_url, true_width, true_height, format, status, bytes_read)."""
+    from ccimg.probe import Options, Prober
+    from dataio.sources import RetryPolicy
+
+    options = Options(timeout=timeout, rate=(1.0 / interval) if interval > 0 else 0.0, allow_private=allow_private,
+                      policy=RetryPolicy(max_attempts=max(1, retries + 1), base_delay=0.5, max_delay=10.0,
+                                         max_elapsed=60.0))
+    return Prober(options, log).probe
+
+
+def read_probe(row: dict) -> Probed:
+    """The fetch's reading of one probe row."""
+    status = row.get("status") or "error"
+    w, h = row.get("true_width"), row.get("true_height")
+    got = int(row.get("bytes_read") or 0)
+    if status == "ok" and w is not None and h is not None:
+        if size_class(w, h) == "BIG":
+            return Probed("fetch", "probed-big", w, h, row.get("format"), got)
+        return Probed("done", "probed-not-big", w, h, row.get("format"), got)
+    if status in UNDECIDED:
+        return Probed("fetch", "probed-undecided", None, None, row.get("format"), got)
+    return Probed("done", status_of(status), None, None, row.get("format"), got)
