@@ -44,6 +44,7 @@ class Route:
     status: int = 302
     rate: float = 0.0           # drip: bytes per second
     announced: int = 0          # lie: the Content-Length sent
+    headers: list = field(default_factory=list)  # body: extra response headers
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -143,7 +144,7 @@ class _Handler(BaseHTTPRequestHandler):
                                [("Content-Range", f"bytes {start}-{end}/{len(body)}")])
                     self._send(part, hit)
                     return
-        self._head(200, len(body), route.content_type)
+        self._head(200, len(body), route.content_type, route.headers)
         self._send(body, hit)
 
 
@@ -199,8 +200,8 @@ class ImageSite:
         with self.lock:
             return self._routes.get((host, path))
 
-    def add(self, url: str, body: bytes, content_type: str = "application/octet-stream") -> None:
-        self._set(url, Route("body", body, content_type))
+    def add(self, url: str, body: bytes, content_type: str = "application/octet-stream", headers=()) -> None:
+        self._set(url, Route("body", body, content_type, headers=list(headers)))
 
     def robots(self, host: str, text: str) -> None:
         self._set(f"http://{host}/robots.txt", Route("body", text.encode(), "text/plain"))

@@ -106,6 +106,10 @@ class Downloader:
         self.log = log or (lambda message: None)
 
     def _allowed(self, checked: CheckedURL) -> None:
+        """The address guard, then robots.txt.  The guard first: robots.txt of a refused address cannot be
+        read either, and "private-address" says more than "robots-unavailable"."""
+        self.client.resolver.checked_addresses(checked.host, checked.port, self.client.allow_private,
+                                               timeout=self.client.timeout)
         if not self.robots.allowed(checked):
             raise FetchError("robots_disallowed", f"{checked.redacted}: disallowed by robots.txt")
 

@@ -425,4 +425,5 @@ def _image_json(entry: dict, up, seen, ext: str) -> dict:
             "original_height": seen.height, "sha256": entry.get("sha256"), "format": seen.format,
             "content_type": entry.get("content_type"), "bytes": entry.get("bytes"),
             "fetch_time": entry.get("fetch_time"), "final_url": entry.get("final_url"), "page_url": up.page_url,
-            "p_big": round(up.p_big, 4), "thumbnails": {str(s): f"{entry['key']}.thumb{s}.{ext}" for s in seen.thumbnails}}
+            "p_big": round(up.p_big, 4),
+            "thumbnails": {str(s): f"{entry['key']}.thumb{s}.{ext}" for s in seen.thumbnails}}
