@@ -194,14 +194,14 @@ class S3Reader:
         """Store `data` as one object (small objects: results, manifests)."""
         self._call(f"s3://{bucket}/{key}", "put_object", Bucket=bucket, Key=key, Body=data, ContentType=content_type)
 
-    def put_file(self, bucket: str, key: str, path: str, content_type: str = "application/octet-stream") -> None:
-        """Store a local file as one object, streamed from disk (in parts when large, by boto3's transfer
-        manager): for objects too large to hold in memory, such as a webdataset shard or a metadata table."""
+    def put_file(self, bucket: str, key: str, path: str) -> None:
+        """Store a local file as one object, in parts when it is large (boto3's managed upload: a single
+        PUT stops at 5 GB, and a broken part is sent again, not the whole file)."""
         where = f"s3://{bucket}/{key}"
         try:
-            self.client.upload_file(path, bucket, key, ExtraArgs={"ContentType": content_type})
+            self.client.upload_file(str(path), bucket, key)
         except Exception as exc:
-            # boto3 wraps the ClientError of a failed upload in S3UploadFailedError: judge by the original.
-            wrapped = type(exc).__name__ == "S3UploadFailedError"
-            cause = (exc.__cause__ or exc.__context__) if wrapped else None
-            raise _translate(cause or exc, where) from None
+            translated = _translate(exc, where)
+            if translated is exc:  # boto3's S3UploadFailedError wraps the ClientError's text only
+                raise FetchError("upload_failed", f"{where}: upload failed ({type(exc).__name__})") from None
+            raise translated from None

@@ -106,7 +106,7 @@ class S3Sink:
 
     def put_file(self, name: str, source: str | os.PathLike) -> None:
         key = self._key(name)
-        self.policy.run(lambda: self.reader.put_file(self.bucket, key, str(source), content_type(name)),
+        self.policy.run(lambda: self.reader.put_file(self.bucket, key, str(source)),
                         f"s3 put {key}")
         os.unlink(source)
 
