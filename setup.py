@@ -33,6 +33,7 @@ setup(
         "orjson>=3.9",
         "protego>=0.3",
         "idna>=3",
+        "pillow>=10",  # ccimg fetch: decoding checks and thumbnails
     ],
     extras_require={
         "spark": ["pyspark>=3.5"],

@@ -6,7 +6,7 @@ every host name: it routes on the Host header (without the port) and the path, s
 ``http://www.archive.org/images/logo.jpg``.  The client reaches it by name through an injected
 network.guard.Resolver (`host_map_resolver`) that answers 127.0.0.1 and treats that one address as
 public, so the address guard still runs (a host mapped to 10.0.0.1 or 169.254.169.254 is refused).
-The port is the one thing that differs from the archived URL (`with_port`): binding port 80 would
+The port (and https served as http) is what differs from the archived URL (`with_port`): binding port 80 would
 need privileges and collide with other test runs.
 
 Routes: a body (`add`), robots.txt per host (`robots`), and the ways servers fail: `fail` (statuses
@@ -237,10 +237,11 @@ class ImageSite:
             return [h for h in self.hits if h.host == (parts.hostname or "").lower() and h.path == (parts.path or "/")]
 
     def with_port(self, url: str) -> str:
-        """The archived URL with this server's port: what the client requests."""
+        """The archived URL with this server's port, over plain HTTP (the server speaks no TLS): what the
+        client requests."""
         parts = urlsplit(url)
         netloc = f"{parts.hostname}:{self.port}"
-        return urlunsplit((parts.scheme, netloc, parts.path, parts.query, ""))
+        return urlunsplit(("http", netloc, parts.path, parts.query, ""))
 
 
 def host_map_resolver(hosts: dict[str, str] | None = None):
