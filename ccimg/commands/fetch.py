@@ -98,7 +98,8 @@ def run(args: argparse.Namespace) -> int:
     from ccimg.fetch.journal import OptionsChanged
     from ccimg.fetch.plan import PlanError
     from ccimg.fetch.run import Fetcher, FetchOptions
-    from network.errors import FetchError, TransientError
+    from ccimg.fetch.store import StoreError
+    from network.errors import FetchError
     from network.identity import user_agent
 
     if args.all and (args.probe_uncertain or args.recall is not None or args.threshold is not None):
@@ -130,9 +131,14 @@ def run(args: argparse.Namespace) -> int:
         summary = fetcher.run()
     except (PlanError, OptionsChanged) as exc:
         return _refuse(str(exc))
-    except (FetchError, TransientError, OSError) as exc:
+    except FetchError as exc:  # e.g. an s3:// destination that is not s3://bucket/...
+        return _refuse(str(exc))
+    except (StoreError, OSError) as exc:
         print(f"ccimg fetch: the destination failed: {exc} (rerun the same command to resume)", file=sys.stderr)
         return 1
+    except KeyboardInterrupt:
+        print("ccimg fetch: interrupted before fetching began; rerun the same command", file=sys.stderr)
+        return 130
     for line in summary.lines():
         print(f"ccimg fetch: {line}", file=sys.stderr)
     if summary.interrupted:

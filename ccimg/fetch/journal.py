@@ -93,12 +93,14 @@ class Journal:
                 self._file = None
 
 
-def check_options(state_dir: Path, options: dict, restart: bool = False) -> None:
-    """Remember the storage options in the state folder, or refuse if a previous run used other ones.
-
-    With `restart`, the folder's journal and options are removed first (what is already stored stays)."""
-    if restart and state_dir.exists():
+def forget(state_dir: Path) -> None:
+    """--restart: remove the journal, the plan and the options (what is already stored stays)."""
+    if state_dir.exists():
         shutil.rmtree(state_dir)
+
+
+def check_options(state_dir: Path, options: dict) -> None:
+    """Remember the storage options in the state folder, or refuse if a previous run used other ones."""
     state_dir.mkdir(parents=True, exist_ok=True)
     path = state_dir / OPTIONS
     if path.exists():

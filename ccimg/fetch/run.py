@@ -23,14 +23,14 @@ from pathlib import Path
 
 from ccimg.fetch.download import DEFAULT_MAX_BYTES, TRANSIENT_STATUSES, Downloader
 from ccimg.fetch.image import DEFAULT_MAX_PIXELS, THUMBNAIL_FORMATS, Refused, inspect, set_pillow_limit
-from ccimg.fetch.journal import JOURNAL, Journal, check_options
+from ccimg.fetch.journal import JOURNAL, Journal, check_options, forget
 from ccimg.fetch.plan import Decider, Plan, iter_plan, make_plan
 from ccimg.fetch.probing import make_probe, read_probe
 from ccimg.fetch.schedule import HostScheduler
-from ccimg.fetch.store import DEFAULT_SHARD_SIZE, is_s3, open_layout, open_sink
+from ccimg.fetch.store import DEFAULT_SHARD_SIZE, StoreError, is_s3, open_layout, open_sink
 from dataio.tables import dumps
 from features.model_inputs.size_signals import size_class
-from network.errors import FetchError, TransientError
+from network.errors import FetchError
 from network.guard import check_url
 
 # The metadata table's columns, in order (one row per input row; None where a value does not apply).
@@ -201,9 +201,11 @@ class Fetcher:
     def run(self) -> Summary:
         o = self.o
         started = time.monotonic()
-        check_options(self.state_dir, o.storage(), o.restart)
+        if o.restart:
+            forget(self.state_dir)
         decider = Decider(o.fetch_all, o.probe_band, o.model, o.recall, o.threshold)
         plan = make_plan(o.inputs, decider, self.state_dir / "plan.jsonl")
+        check_options(self.state_dir, o.storage())  # after the plan: a bad input leaves no options behind
         journal = Journal(self.state_dir / JOURNAL)
         done = journal.load()
         self.summary.rows, self.summary.urls = plan.rows, len(plan.urls)
@@ -296,7 +298,7 @@ class Fetcher:
                     self._finish(entry, journal)
                 else:
                     self._fetch(url, plan.urls[url], prior, downloader, layout, journal)
-            except (FetchError, TransientError, OSError) as exc:
+            except StoreError as exc:
                 # The destination failed (after retries): nothing more can be stored, so the run stops.
                 with self._lock:
                     if self._fatal is None:

@@ -27,7 +27,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from network.errors import FetchError
+from network.errors import FetchError, TransientError
 from network.retry import RetryPolicy
 
 LAYOUTS = ("files", "webdataset")
@@ -38,6 +38,10 @@ CONTENT_TYPES = {"jpg": "image/jpeg", "png": "image/png", "gif": "image/gif", "w
                  "json": "application/json", "txt": "text/plain; charset=utf-8", "tar": "application/x-tar",
                  "jsonl": "application/x-ndjson", "parquet": "application/vnd.apache.parquet",
                  "svg": "image/svg+xml", "avif": "image/avif", "bmp": "image/bmp", "tif": "image/tiff"}
+
+
+class StoreError(Exception):
+    """The destination refused or failed (after retries): nothing more can be stored, the run stops."""
 
 
 def content_type(name: str) -> str:
@@ -60,23 +64,29 @@ class LocalSink:
 
     def put(self, name: str, data: bytes) -> None:
         path = self.root / name
-        path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
-        with open(tmp, "wb") as f:
-            f.write(data)
-        os.replace(tmp, path)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            with open(tmp, "wb") as f:
+                f.write(data)
+            os.replace(tmp, path)
+        except OSError as exc:
+            raise StoreError(f"cannot write {path}: {exc.strerror or exc}") from None
 
     def put_file(self, name: str, source: str | os.PathLike) -> None:
         """Move a finished local file into place (copied first when it lives on another file system)."""
         path = self.root / name
-        path.parent.mkdir(parents=True, exist_ok=True)
         try:
-            os.replace(source, path)
-        except OSError:
-            tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-            shutil.copyfile(source, tmp)
-            os.replace(tmp, path)
-            os.unlink(source)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            try:
+                os.replace(source, path)
+            except OSError:
+                tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+                shutil.copyfile(source, tmp)
+                os.replace(tmp, path)
+                os.unlink(source)
+        except OSError as exc:
+            raise StoreError(f"cannot write {path}: {exc.strerror or exc}") from None
 
 
 class S3Sink:
@@ -100,14 +110,19 @@ class S3Sink:
     def _key(self, name: str) -> str:
         return f"{self.prefix}/{name}" if self.prefix else name
 
+    def _run(self, fn, key: str) -> None:
+        try:
+            self.policy.run(fn, f"s3 put s3://{self.bucket}/{key}")
+        except (FetchError, TransientError) as exc:
+            raise StoreError(str(exc)) from None
+
     def put(self, name: str, data: bytes) -> None:
         key = self._key(name)
-        self.policy.run(lambda: self.reader.put_bytes(self.bucket, key, data, content_type(name)), f"s3 put {key}")
+        self._run(lambda: self.reader.put_bytes(self.bucket, key, data, content_type(name)), key)
 
     def put_file(self, name: str, source: str | os.PathLike) -> None:
         key = self._key(name)
-        self.policy.run(lambda: self.reader.put_file(self.bucket, key, str(source)),
-                        f"s3 put {key}")
+        self._run(lambda: self.reader.put_file(self.bucket, key, str(source)), key)
         os.unlink(source)
 
 

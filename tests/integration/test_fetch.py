@@ -468,3 +468,19 @@ def test_bad_inputs_exit_2(tmp_path, capsys):
     capsys.readouterr()
     assert cli_main(["fetch", scores, "-o", str(tmp_path / "o2"), "--thumbnails", "200"]) == 2
     assert "--restart" in capsys.readouterr().err
+
+
+def test_a_failing_destination_stops_the_run_with_exit_1(tmp_path, capsys):
+    with ImageSite() as site:
+        urls = _serve_copies(site, "test.jpg", 3)
+        src = _rows(tmp_path / "scores.jsonl", [{"img_url": u, "p_big": 0.9, "label": "BIG", "reason": "model"}
+                                                 for u in urls])
+        dest = tmp_path / "out"
+        dest.mkdir()
+        (dest / "00000").write_text("a file where the first shard folder goes")
+        assert cli_main(["fetch", src, "-o", str(dest), "--no-progress", "--delay", "0",
+                         "--allow-private-addresses"]) == 1
+    err = capsys.readouterr().err
+    assert "the destination failed" in err and "rerun" in err
+    assert not (dest / "metadata.jsonl").exists()
+    assert not (dest / "_state" / "journal.jsonl").exists() or not (dest / "_state" / "journal.jsonl").read_text()

@@ -8,7 +8,7 @@ import time
 import pytest
 
 from ccimg.fetch.download import opted_out, status_of
-from ccimg.fetch.journal import Journal, OptionsChanged, check_options
+from ccimg.fetch.journal import Journal, OptionsChanged, check_options, forget
 from ccimg.fetch.schedule import HostScheduler
 from ccimg.fetch.store import FilesLayout, LocalSink, WebDatasetLayout
 
@@ -90,7 +90,8 @@ def test_options_are_kept_and_a_change_is_refused(tmp_path):
     with pytest.raises(OptionsChanged, match="thumbnails"):
         check_options(state, {"layout": "files", "thumbnails": [640]})
     (state / "journal.jsonl").write_text("{}\n")
-    check_options(state, {"layout": "files", "thumbnails": [640]}, restart=True)
+    forget(state)
+    check_options(state, {"layout": "files", "thumbnails": [640]})
     assert not (state / "journal.jsonl").exists()
 
 
