@@ -134,7 +134,7 @@ class Plan:
 
 
 def _prescored(row: dict) -> bool:
-    return isinstance(row.get("p_big"), (int, float)) and row.get("label") in ("BIG", "SMALL")
+    return isinstance(row.get("p_big"), (int, float)) and row.get("label") in ("BIG", "MEDIUM", "SMALL")
 
 
 def _plan_row(row: dict, p_big: float, label: str, reason: str | None, action: str) -> dict:
