@@ -21,7 +21,7 @@ UNDECIDED = frozenset({"size_not_in_range", "svg_no_size", "too_short", "bad_hea
 
 @dataclass
 class Probed:
-    """What the probe found: `action` is "fetch", "done" (status settles the URL) for one URL."""
+    """What the probe found for one URL: `action` is "fetch" (download it) or "done" (`status` settles it)."""
 
     action: str
     status: str
