@@ -96,13 +96,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA_DIR)
     parser.add_argument("--declared", type=int, default=4000, help="distinct image URLs of the new sites")
     parser.add_argument("--trees", type=int, default=40)
-    parser.add_argument("--band", default="0.05,0.5", help="--probe-uncertain band of the fetch ('none': no probe)")
+    parser.add_argument("--band", default="auto",
+                        help="--probe-uncertain band of the fetch: P1,P2, 'none', or 'auto': from A's threshold at "
+                             "recall 0.99 to its default one")
     parser.add_argument("--latency", type=float, default=0.0)
     parser.add_argument("--bandwidth", type=float, default=0.0)
     parser.add_argument("--delay", type=float, default=0.0)
     parser.add_argument("--out", type=Path, default=Path("out/fetch_round.json"))
     args = parser.parse_args(argv)
-    band = None if args.band == "none" else tuple(float(x) for x in args.band.split(","))
+    band = None if args.band in ("none", "auto") else tuple(float(x) for x in args.band.split(","))
     work = Path(tempfile.mkdtemp(prefix="ccimg-fetch-round-"))
     t0 = time.monotonic()
     try:
@@ -124,6 +126,12 @@ def main(argv: list[str] | None = None) -> int:
         models = {name: work / f"{name}.skops" for name in ("A", "B", "C")}
         common = ["--method", "ours", "--trees", str(args.trees)]
         assert cli(["train", "--data", base_path, *common, "-o", str(models["A"])]) == 0
+        if args.band == "auto":
+            from models.score import Scorer
+
+            default = Scorer(models["A"])
+            estimator = default.bundle.for_input("record")
+            band = (Scorer(default.bundle, recall=0.99).threshold_for(estimator), default.threshold_for(estimator))
         fetches = {"B": _fetch(half1, models["A"], band, args.data, work, args),
                    "C": _fetch(half1, models["A"], band, args.data, work, args, fetch_all=True, name="all")}
         for name, (labels, summary, _requests) in fetches.items():

@@ -110,11 +110,9 @@ class PhotoBodies:
         return self._cache[key], _CTYPES[fmt]
 
 
-def score_rows(records: list[dict], site: ImageSite, recall: float | None = None) -> list[dict]:
+def score_rows(records: list[dict], site: ImageSite, scorer) -> list[dict]:
     """`ccimg score` output for the records (original URLs scored), with the URLs the server answers."""
-    from models.score import Scorer
-
-    scores = Scorer(recall=recall).score(records)
+    scores = scorer.score(records)
     return [{"img_url": site.with_port(rec["img_url"]), "page_url": rec.get("page_url"), "alt": rec.get("alt"),
              "p_big": round(p, 4), "label": label, "reason": reason}
             for rec, p, label, reason in zip(records, scores.p_big.tolist(), scores.label, scores.reason)]
@@ -166,18 +164,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--bandwidth", type=float, default=2e6, help="bytes/s per connection")
     parser.add_argument("--delay", type=float, default=0.25, help="seconds between requests to one host")
     parser.add_argument("--workers", type=int, default=16)
-    parser.add_argument("--recall", type=float, default=0.95, help="the higher-recall decision and the probe band")
+    parser.add_argument("--model", help="model file (default: the shipped model)")
+    parser.add_argument("--recall", type=float, default=0.99,
+                        help="the higher-recall decision; the probe band is [its threshold, the default one)")
     parser.add_argument("--out", type=Path, default=Path("out/fetch_savings.json"))
     args = parser.parse_args(argv)
     if not (args.data / "webarchive").is_dir():
         print(f"shared data not found: {args.data}", file=sys.stderr)
         return 2
-    from models.model_file import load
-    from models.score import DEFAULT_MODEL
+    from models.score import Scorer
 
-    record_model = load(DEFAULT_MODEL).for_input("record")
-    low = record_model.recall_thresholds_[f"{args.recall:.2f}"]
-    high = float(record_model.threshold_)
+    default = Scorer(args.model)
+    higher = Scorer(default.bundle, recall=args.recall)
+    estimator = default.bundle.for_input("record")
+    low, high = higher.threshold_for(estimator), default.threshold_for(estimator)
     results = []
     work = Path(tempfile.mkdtemp(prefix="ccimg-fetch-savings-"))
     try:
@@ -195,12 +195,13 @@ def main(argv: list[str] | None = None) -> int:
                 replays.append(("declared", records, sizes))
             print(f"replays ready in {time.monotonic() - t0:.0f}s; probe band [{low:.3f}, {high:.3f})", file=sys.stderr)
             for replay, records, truth in replays:
-                rows = score_rows(records, site)
-                rows_recall = score_rows(records, site, recall=args.recall)
+                rows = score_rows(records, site, default)
+                rows_recall = score_rows(records, site, higher)
                 runs = [run_strategy("fetch all", rows, site, work, args, fetch_all=True),
-                        run_strategy("model (default decision)", rows, site, work, args),
+                        run_strategy(f"model (default: recall {default.default_recall:.2f})", rows, site, work,
+                                     args),
                         run_strategy(f"model at recall {args.recall:.2f}", rows_recall, site, work, args),
-                        run_strategy(f"model + probe {low:.2f}-{high:.2f}", rows, site, work, args,
+                        run_strategy(f"model + probe [{low:.3f}, {high:.3f})", rows, site, work, args,
                                      probe_band=(low, high))]
                 for r in runs:
                     r["big_stored"], r["big"], r["wasted"] = big_lost(r, truth, site)
@@ -213,6 +214,7 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         shutil.rmtree(work, ignore_errors=True)
     settings = {k: v for k, v in vars(args).items() if k not in ("data", "out")}
+    settings["probe_band"] = [low, high]
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps({"settings": settings, "results": results}, indent=1), encoding="utf-8")
     print(table(results))
