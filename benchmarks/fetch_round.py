@@ -97,8 +97,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--declared", type=int, default=4000, help="distinct image URLs of the new sites")
     parser.add_argument("--trees", type=int, default=40)
     parser.add_argument("--band", default="auto",
-                        help="--probe-uncertain band of the fetch: P1,P2, 'none', or 'auto': from A's threshold at "
-                             "recall 0.99 to its default one")
+                        help="--probe-uncertain band of the fetch: P1,P2, 'none', or 'auto': from A's default "
+                             "(recall target) threshold to its best-F1 one")
     parser.add_argument("--latency", type=float, default=0.0)
     parser.add_argument("--bandwidth", type=float, default=0.0)
     parser.add_argument("--delay", type=float, default=0.0)
@@ -131,7 +131,7 @@ def main(argv: list[str] | None = None) -> int:
 
             default = Scorer(models["A"])
             estimator = default.bundle.for_input("record")
-            band = (Scorer(default.bundle, recall=0.99).threshold_for(estimator), default.threshold_for(estimator))
+            band = (default.threshold_for(estimator), Scorer(default.bundle, threshold="f1").threshold_for(estimator))
         fetches = {"B": _fetch(half1, models["A"], band, args.data, work, args),
                    "C": _fetch(half1, models["A"], band, args.data, work, args, fetch_all=True, name="all")}
         for name, (labels, summary, _requests) in fetches.items():

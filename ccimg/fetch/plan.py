@@ -5,7 +5,8 @@ job's image records, which are scored here with `models.score.Scorer` (the defau
 default decision, or --model / --recall / --threshold); one file, several, or a job's part folder.
 A row's action:
   * ``fetch``: the decision says BIG (or ``--all``, the baseline that fetches everything);
-  * ``probe``: its p_big lies in the ``--probe-uncertain P1,P2`` band [P1, P2): probe first;
+  * ``probe``: the model decided (no exact signal did) and its p_big lies in the
+    ``--probe-uncertain P1,P2`` band [P1, P2): probe first;
   * ``skip``: the decision says SMALL (the request the model saves).
 A URL met on several rows (the same image on many pages) is fetched once, with the strongest of its
 rows' actions (fetch, then probe, then skip).  Rows that cannot be used (a line that is not JSON, a
@@ -89,10 +90,12 @@ class Decider:
     threshold: float | None = None
     _scorer: object = field(default=None, repr=False)
 
-    def action(self, p_big: float, label: str) -> str:
+    def action(self, p_big: float, label: str, reason: str | None = "model") -> str:
+        """fetch, probe or skip.  The probe band applies to the model's decisions only: an exact signal (a
+        declared size, a size in the URL) keeps its label whatever its p_big, as in models.score."""
         if self.fetch_all:
             return "fetch"
-        if self.band is not None and self.band[0] <= p_big < self.band[1]:
+        if self.band is not None and reason in (None, "model") and self.band[0] <= p_big < self.band[1]:
             return "probe"
         return "fetch" if label == "BIG" else "skip"
 
@@ -162,7 +165,7 @@ def make_plan(inputs: list[str], decider: Decider, path: Path) -> Plan:
                     out.write(dumps({"img_url": None, "status": r[0], "detail": r[1]}) + b"\n")
                     continue
                 row = r["_row"]
-                action = decider.action(r["p_big"], r["label"])
+                action = decider.action(r["p_big"], r["label"], r["reason"])
                 counts[f"action {action}"] += 1
                 out.write(dumps(_plan_row(row, r["p_big"], r["label"], r["reason"], action)) + b"\n")
                 url = row["img_url"]

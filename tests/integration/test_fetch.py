@@ -260,20 +260,23 @@ def test_decisions_probe_and_labels(tmp_path):
             {"img_url": url("test3.jpg"), "p_big": 0.8, "label": "BIG", "reason": "model"},     # 630x367: not BIG
         ]
         rows.append(dict(rows[1], page_url="http://elsewhere.test/"))
+        # an exact signal keeps its label whatever its p_big: not probed
+        rows.append({"img_url": url("man.ico"), "p_big": 0.27, "label": "SMALL", "reason": "srcset"})
         src = _rows(tmp_path / "scores.jsonl", rows)
         dest = tmp_path / "out"
         assert cli_main(["fetch", src, "-o", str(dest), "--no-progress", "--delay", "0", "--probe-uncertain",
                          "0.1,0.5", "--thumbnails", "200,640", "--thumbnail-format", "jpeg",
                          "--allow-private-addresses"]) == 0
         hits = {name: [h.range for h in site.hits_for(f"http://127.0.0.1/images/{name}")]
-                for name in ("test4.jpg", "test.jpg", "test2.jpg", "favicon.ico", "test3.jpg")}
-    assert hits["favicon.ico"] == []
+                for name in ("test4.jpg", "test.jpg", "test2.jpg", "favicon.ico", "test3.jpg", "man.ico")}
+    assert hits["favicon.ico"] == [] and hits["man.ico"] == []
     assert hits["test4.jpg"] == [None]  # fetched at once
     assert hits["test.jpg"] == ["bytes=0-65535", None]  # probed, found BIG, fetched
     assert hits["test2.jpg"] == ["bytes=0-65535"]  # probed: not BIG, never downloaded whole
     assert hits["test3.jpg"] == [None]
     meta = _metadata(dest)
-    assert [m["status"] for m in meta] == ["ok", "ok", "probed-not-big", "skipped-small", "not-big", "ok"]
+    assert [m["status"] for m in meta] == ["ok", "ok", "probed-not-big", "skipped-small", "not-big", "ok",
+                                           "skipped-small"]
     assert meta[5]["page_url"] == "http://elsewhere.test/" and meta[5]["key"] == meta[1]["key"]
     assert (meta[2]["true_width"], meta[2]["true_height"], meta[2]["size_source"]) == (250, 188, "probe")
     assert (meta[1]["true_width"], meta[1]["true_height"], meta[1]["size_source"]) == (882, 470, "download")
