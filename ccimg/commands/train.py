@@ -27,6 +27,8 @@ def add_arguments(parser) -> None:
 
 
 def run(args) -> int:
+    from models.calibration import DEFAULT_RECALL
+    from models.decision import RULES
     from models.model_file import ModelBundle, save
     from models.train import evaluate_model, exact_calibration, fit_method, metadata, prepare, split_by_site
 
@@ -50,6 +52,8 @@ def run(args) -> int:
                 "label_sources": list(label_sources(args)), **extra}
     meta = metadata(args.method, train, settings, evaluation, seconds)
     meta["exact_p"] = exact_p
+    meta["rules"] = list(RULES)
+    meta["default_recall"] = DEFAULT_RECALL
     kind = "url" if args.method in URL_ONLY else "record"
     save(args.output, ModelBundle({kind: est}, meta))
     print(f"trained {args.method} on {len(train.data):,} examples from {len(set(train.sites)):,} sites "
