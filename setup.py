@@ -11,6 +11,22 @@ setup(
     description="Find the web images worth fetching in Common Crawl, and predict their size from URL and HTML.",
     long_description=open("README.md", encoding="utf-8").read(),
     long_description_content_type="text/markdown",
+    # Apache-2.0, like mrjob and warcio, whose code the jobs build on; every core dependency is under a
+    # permissive license (Apache-2.0, BSD, MIT).  pywb (GPL-3.0) is a test-only dependency ([dev]): it is
+    # run as a local index server by the tests and never imported by the installed packages.
+    license="Apache-2.0",
+    license_files=["LICENSE"],
+    classifiers=[
+        "License :: OSI Approved :: Apache Software License",
+        "Programming Language :: Python :: 3",
+        "Programming Language :: Python :: 3.11",
+        "Operating System :: POSIX",
+        "Environment :: Console",
+        "Intended Audience :: Science/Research",
+        "Intended Audience :: Developers",
+        "Topic :: Internet :: WWW/HTTP :: Indexing/Search",
+        "Topic :: Scientific/Engineering :: Artificial Intelligence",
+    ],
     python_requires=">=3.11,<3.12",
     packages=find_packages(include=["jobs", "jobs.*", "features", "features.*", "models", "models.*",
                                     "ccimg", "ccimg.*", "dataio", "dataio.*", "network", "network.*"]),
