@@ -3,11 +3,15 @@
 Python 3.11 only: mrjob 0.7.4 (its last release, 2020) imports `pipes` and `distutils`,
 which are gone or going in 3.12/3.13.
 """
+import re
+
 from setuptools import find_packages, setup
+
+VERSION = re.search(r'__version__ = "([^"]+)"', open("ccimg/__init__.py", encoding="utf-8").read()).group(1)
 
 setup(
     name="ccimg",
-    version="0.1.0",
+    version=VERSION,
     description="Find the web images worth fetching in Common Crawl, and predict their size from URL and HTML.",
     long_description=open("README.md", encoding="utf-8").read(),
     long_description_content_type="text/markdown",

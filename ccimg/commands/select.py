@@ -151,6 +151,9 @@ def _query(args) -> Query:
 
 
 def _check_common(args) -> None:
+    if str(args.output) == "-":
+        raise UsageError("-o -: a selection keeps its resume state beside its output file, so it needs a file "
+                         "name (e.g. -o sel.tsv); the job reads that file, and `cat sel.tsv` prints it")
     if args.parts < 1:
         raise UsageError("--parts needs N >= 1")
     if args.limit is not None and args.limit < 1:

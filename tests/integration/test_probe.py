@@ -65,7 +65,7 @@ def test_real_images_sizes_match_fastimage(tmp_path, range_http_factory, no_prox
     # the big JPEG (2 MB) was read only in its first bytes
     assert rows[server.url + "test4.jpg"]["bytes_read"] <= 64 * 1024
     err = capsys.readouterr().err
-    assert f"{2 * len(urls) + len(bad)} lines" in err and "'duplicate': " + str(len(urls)) in err
+    assert f"{2 * len(urls) + len(bad)} rows" in err and "'duplicate': " + str(len(urls)) in err
 
 
 def test_robots_disallow_and_retry_on_503(tmp_path, no_proxy):  # noqa: F811
