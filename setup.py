@@ -56,7 +56,11 @@ setup(
     ],
     extras_require={
         "spark": ["pyspark>=3.5"],
+        # Parquet in and out of every command (pyarrow, about 100 MB: not in the core install) and
+        # `ccimg select --parquet` (duckdb, surt)
         "parquet": ["duckdb>=1.1", "pyarrow>=15", "surt>=0.3"],
+        # running the training notebook: papermill (with parameters) or `jupyter nbconvert --execute`
+        "notebook": ["papermill>=2.6", "nbconvert>=7", "ipykernel>=6.29", "matplotlib>=3.8"],
         "fast": ["fastwarc>=2.0", "resiliparse>=2.0"],
         "dev": [
             "pytest>=8",
@@ -72,6 +76,7 @@ setup(
             "nbformat>=5.9",
             "ipykernel>=6.29",
             "papermill>=2.6",
+            "nbconvert>=7",
             "duckdb>=1.1",
             "pyarrow>=15",
             "surt>=0.3",

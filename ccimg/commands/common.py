@@ -179,7 +179,7 @@ class Progress:
         if self._mode == "bar":
             from tqdm import tqdm
 
-            self._bar = tqdm(total=total, desc=f"{PROG[0]}: {desc}", unit=f" {unit}", unit_scale=True,
+            self._bar = tqdm(total=total, desc=f"{PROG[0]}: {desc}", unit=f" {unit}",
                              file=err, dynamic_ncols=True, mininterval=0.5, leave=False)
 
     def update(self, n: int = 1) -> None:
