@@ -55,55 +55,27 @@ def say(message: str) -> None:
 
 
 # -- argument types: a bad value is argparse's one-line usage error (exit 2) --------------------------------
-def positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"{text} must be 1 or more")
-    return value
+def number_type(convert, ok, rule: str):
+    """An argparse type: `convert` (int or float) the text, then check it with `ok`; `rule` says what is wanted."""
+    kind = "a whole number" if convert is int else "a number"
+
+    def parse(text: str):
+        try:
+            value = convert(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not {kind}") from None
+        if not ok(value):
+            raise argparse.ArgumentTypeError(f"{text} {rule}")
+        return value
+
+    return parse
 
 
-def non_negative_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"{text} cannot be negative")
-    return value
-
-
-def positive_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
-    if not math.isfinite(value) or value <= 0:
-        raise argparse.ArgumentTypeError(f"{text} must be a finite number above 0")
-    return value
-
-
-def share(text: str) -> float:
-    """A share strictly between 0 and 1 (a recall target, a test share)."""
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
-    if not 0.0 < value < 1.0:
-        raise argparse.ArgumentTypeError(f"{text} must be between 0 and 1 (e.g. 0.95)")
-    return value
-
-
-def probability(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
-    if not 0.0 <= value <= 1.0:
-        raise argparse.ArgumentTypeError(f"{text} must be between 0 and 1")
-    return value
+positive_int = number_type(int, lambda v: v >= 1, "must be 1 or more")
+non_negative_int = number_type(int, lambda v: v >= 0, "cannot be negative")
+positive_float = number_type(float, lambda v: math.isfinite(v) and v > 0, "must be a finite number above 0")
+share = number_type(float, lambda v: 0.0 < v < 1.0, "must be between 0 and 1 (e.g. 0.95)")  # a recall, a test share
+probability = number_type(float, lambda v: 0.0 <= v <= 1.0, "must be between 0 and 1")
 
 
 # -- output -----------------------------------------------------------------------------------------------------

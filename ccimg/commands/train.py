@@ -20,22 +20,13 @@ from __future__ import annotations
 
 import time
 
-from ccimg.commands.common import (NothingToDo, add_quiet_argument, atomic_path, check_new_file, phase,
-                                   positive_int, say)
+from ccimg.commands.common import (NothingToDo, add_quiet_argument, atomic_path, check_new_file, number_type,
+                                   phase, positive_int, say)
 from ccimg.commands.data_args import add_data_arguments, label_sources, load_data
 from models.methods import METHODS, OUR_METHODS, URL_ONLY
 
 
-def _holdout(text: str) -> float:
-    import argparse
-
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
-    if not 0.0 <= value < 1.0:
-        raise argparse.ArgumentTypeError(f"{text} must be at least 0 and below 1")
-    return value
+_holdout = number_type(float, lambda v: 0.0 <= v < 1.0, "must be at least 0 and below 1")
 
 
 def add_arguments(parser) -> None:
