@@ -252,17 +252,26 @@ def _describe(exc: BaseException) -> str:
 
 
 def check_recall(bundle, recall: float | None, kinds=("record", "url")) -> None:
-    """UsageError unless every estimator that may score has a threshold for `recall` (checked before
-    scoring starts, not after the first batch)."""
+    """UsageError unless every estimator that may score can set its threshold for a recall target (checked
+    before scoring starts: a paper method's forest has no calibrated recall thresholds, and would silently
+    score at 0.5)."""
     if recall is None:
         return
-    key = f"{recall:.2f}"
     for kind in kinds:
-        est = bundle.for_input(kind)
-        have = getattr(est, "recall_thresholds_", None)
-        if not have:
+        if not hasattr(bundle.for_input(kind), "recall_threshold"):
             method = bundle.metadata.get("method", "this model")
-            raise UsageError(f"--recall: {method} has no recall thresholds; use --threshold")
-        if key not in have:
-            raise UsageError(f"--recall {recall}: the model has thresholds for recall "
-                             f"{', '.join(sorted(have))} only")
+            raise UsageError(f"--recall: {method} has no recall thresholds (only ours and ours-url do); "
+                             "use --threshold")
+
+
+def threshold_value(text: str):
+    """--threshold: a number on p_big in [0, 1], or 'f1' (the model's best-F1 threshold)."""
+    if text == "f1":
+        return text
+    try:
+        return probability(text)
+    except argparse.ArgumentTypeError:
+        raise argparse.ArgumentTypeError(f"{text} is neither a number between 0 and 1 nor 'f1'") from None
+
+
+recall_target = number_type(float, lambda v: 0.0 < v <= 1.0, "must be above 0 and at most 1 (e.g. 0.95)")

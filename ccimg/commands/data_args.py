@@ -18,9 +18,10 @@ MAX_URL_LENGTH = 8192  # longer "URLs" are skipped and counted: no browser sends
 TEXT_FIELDS = frozenset({
     "page_url", "src", "src_attr", "element", "alt", "title", "width_attr", "height_attr", "srcset", "sizes",
     "class", "id", "style", "loading", "rel", "parent_tag", "parent_text", "page_host", "img_host",
-    "warc_filename", "warc_record_id", "crawl", "fetch_time", "collection", "true_format"})
+    "warc_filename", "warc_record_id", "crawl", "fetch_time", "collection", "true_format", "ancestors", "stated_by"})
 INT_FIELDS = frozenset({"dom_depth", "dom_siblings", "position", "page_images", "page_url_count",
-                        "page_folder_count", "warc_offset", "true_width", "true_height"})
+                        "page_folder_count", "warc_offset", "true_width", "true_height", "stated_width",
+                        "stated_height"})
 BOOL_FIELDS = frozenset({"lazy", "in_noscript", "same_domain"})
 _MAX_INT = 2 ** 53
 
@@ -105,15 +106,19 @@ def records_of(rows, skips: Skips, max_url_length: int = MAX_URL_LENGTH):
 
 
 # -- train and eval: --data and --labels --------------------------------------------------------------------
-def add_data_arguments(parser) -> None:
+LABEL_SOURCES = ("true", "declared", "stated")
+
+
+def add_data_arguments(parser, label_sources: str = "true,declared") -> None:
     parser.add_argument("--data", required=True, nargs="+", metavar="RECORDS",
                         help="extraction records: JSONL (.gz), Parquet or CSV files, folders of part-* files "
                              "(the job's -o), globs or s3://bucket/prefix; all are read, in order")
     parser.add_argument("--labels", metavar="FILE", nargs="+",
                         help="true sizes: CSV, JSONL or Parquet rows with img_url and true_width/true_height "
                              "(or width/height), e.g. `ccimg probe` or `jobs.image_sizes` output")
-    parser.add_argument("--label-sources", default="true,declared",
-                        help="label sources to use, best first: true, declared (default: true,declared)")
+    parser.add_argument("--label-sources", default=label_sources,
+                        help="label sources to use, best first: true (pixel sizes), declared (width/height "
+                             f"attributes), stated (sizes the page states elsewhere) (default: {label_sources})")
     parser.add_argument("--limit", type=positive_int, metavar="N", help="read at most N records in all")
 
 
@@ -179,7 +184,7 @@ def _pixels(value) -> int:
 
 def label_sources(args) -> tuple[str, ...]:
     sources = tuple(s.strip() for s in args.label_sources.split(",") if s.strip())
-    unknown = [s for s in sources if s not in ("true", "declared")]
+    unknown = [s for s in sources if s not in LABEL_SOURCES]
     if unknown or not sources:
-        raise UsageError(f"--label-sources: {', '.join(unknown) or 'nothing'}: choose from true, declared")
+        raise UsageError(f"--label-sources: {', '.join(unknown) or 'nothing'}: choose from {', '.join(LABEL_SOURCES)}")
     return sources

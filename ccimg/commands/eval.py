@@ -20,7 +20,7 @@ import io
 import json
 
 from ccimg.commands.common import (NothingToDo, Progress, add_quiet_argument, check_new_file, check_recall,
-                                   load_model, share, write_text_atomic)
+                                   load_model, recall_target, share, write_text_atomic)
 from ccimg.commands.data_args import add_data_arguments, label_sources, load_data
 
 BATCH = 65536
@@ -39,8 +39,8 @@ def add_arguments(parser) -> None:
     exact.add_argument("--no-exact", action="store_true", help="the model alone, without the exact signals")
     exact.add_argument("--exact", action="store_true",
                        help="exact signals first even for a paper method (default: only for ours)")
-    parser.add_argument("--recall", type=share, metavar="R",
-                        help="use the model's threshold for this recall of BIG (0.90/0.95/0.99)")
+    parser.add_argument("--recall", type=recall_target, metavar="R",
+                        help="use the model's threshold for this recall of BIG (default: the model's own target)")
     parser.add_argument("--pr-out", metavar="FILE.csv", help="write the precision-recall curve of BIG to this CSV")
     parser.add_argument("--json-out", metavar="FILE.json", help="write all figures to this JSON file")
     parser.add_argument("--overwrite", action="store_true", help="replace existing --pr-out/--json-out files")

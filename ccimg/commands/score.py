@@ -15,7 +15,8 @@ output fields (--format jsonl or parquet; one row per scored input row, in input
   img_url   the image URL, as read
   p_big     0..1: the model's calibrated probability of BIG, or for an exact signal the share of BIG
             measured for that signal on the training data
-  label     BIG (width and height over 400 px) or SMALL (meaning: not BIG) at the chosen threshold
+  label     BIG (width and height over 400 px: fetch), SMALL (under 200 px; from the model: not BIG at the
+            chosen threshold) or MEDIUM (an exact signal gives a size between the two: not BIG)
   reason    what decided: declared (width/height attributes), srcset (a `w` descriptor),
             url-pattern (a size in the URL), model
   width     the width an exact signal gave, else absent (JSONL) or null (Parquet)
@@ -29,7 +30,7 @@ import gc
 import time
 
 from ccimg.commands.common import (NothingToDo, Progress, UsageError, add_output_arguments, add_quiet_argument,
-                                   check_recall, load_model, positive_int, probability, say, share)
+                                   check_recall, load_model, positive_int, recall_target, say, threshold_value)
 from ccimg.commands.data_args import MAX_URL_LENGTH, check_url, clean_record
 from dataio.tables import RowWriter, Skips, iter_rows, output_format
 
@@ -46,16 +47,17 @@ def add_arguments(parser) -> None:
     parser.add_argument("--format", choices=FORMATS,
                         help="jsonl, parquet or urls (img_url only, one per line); default: by -o's extension "
                              "(.parquet, else jsonl)")
-    parser.add_argument("--only", choices=("BIG", "SMALL"), help="write only the rows with this label")
+    parser.add_argument("--only", choices=("BIG", "MEDIUM", "SMALL"), help="write only the rows with this label")
     parser.add_argument("--unique", action="store_true",
                         help="write each img_url once, at its first written row (after --only); memory: "
                              "8 bytes per distinct URL")
     parser.add_argument("--model", metavar="FILE", help="model file (default: the shipped model)")
     limits = parser.add_mutually_exclusive_group()
-    limits.add_argument("--recall", type=share, metavar="R",
-                        help="the threshold that keeps this recall of BIG on the model's held-out data "
-                             "(the shipped model: 0.90, 0.95 or 0.99)")
-    limits.add_argument("--threshold", type=probability, metavar="P", help="an explicit threshold on p_big")
+    limits.add_argument("--recall", type=recall_target, metavar="R",
+                        help="the threshold that keeps this share of BIG images on the model's held-out data "
+                             "(default: the recall target stored in the model, 0.95 for the shipped one)")
+    limits.add_argument("--threshold", type=threshold_value, metavar="P",
+                        help="an explicit threshold on p_big, or 'f1' for the model's best-F1 threshold")
     parser.add_argument("--no-exact", action="store_true", help="the model alone, without the exact signals")
     parser.add_argument("--batch", type=positive_int, default=65536, metavar="N",
                         help="rows scored at once (default 65536)")

@@ -153,7 +153,9 @@ def test_score_progress_status_lines_in_a_log(tmp_path, capsys, monkeypatch, mod
 @pytest.mark.parametrize("argv, message", [
     (["--batch", "0"], "argument --batch: 0 must be 1 or more"),
     (["--batch", "-1"], "argument --batch: -1 must be 1 or more"),
-    (["--recall", "2"], "argument --recall: 2 must be between 0 and 1"),
+    (["--recall", "2"], "argument --recall: 2 must be above 0 and at most 1"),
+    (["--recall", "0"], "argument --recall: 0 must be above 0 and at most 1"),
+    (["--threshold", "best"], "argument --threshold: best is neither a number between 0 and 1 nor 'f1'"),
     (["--recall", "0.9", "--threshold", "0.5"], "not allowed with argument"),
     (["--format", "xml"], "invalid choice: 'xml'"),
 ])
@@ -165,14 +167,6 @@ def test_score_bad_arguments_exit_2_with_argparse_one_line(tmp_path, capsys, arg
     assert info.value.code == 2
     err = capsys.readouterr().err
     assert message in err and "Traceback" not in err
-
-
-def test_score_unknown_recall_target_lists_the_known_ones(tmp_path, capsys, model_once):
-    src = tmp_path / "u.txt"
-    src.write_text(URLS[0] + "\n")
-    code, out, err = run(capsys, "score", src, "--recall", "0.5")
-    assert code == 2 and out == ""
-    assert "the model has thresholds for recall 0.90, 0.95, 0.99 only" in one_error_line(err, "ccimg score: error:")
 
 
 def _evil_skops(path: Path) -> Path:
@@ -377,3 +371,10 @@ def test_the_pipeline_chains_from_the_jobs_part_folder(tmp_path, capsys):
     assert code == 0, err
     fetch = (tmp_path / "fetch.txt").read_text().splitlines()
     assert fetch and len(fetch) == len(set(fetch)) and set(fetch) <= {r["img_url"] for r in records}
+    # a paper method has no recall thresholds: --recall is refused, not silently scored at 0.5
+    paper = tmp_path / "tokens.skops"
+    assert run(capsys, "train", "--data", folder, "--labels", labels, "--method", "TOKENS-trf", "--trees", "3",
+               "--k", "50", "-o", paper)[0] == 0
+    code, out, err = run(capsys, "score", folder, "--model", paper, "--recall", "0.9")
+    assert code == 2 and out == ""
+    assert "--recall: TOKENS-trf has no recall thresholds" in one_error_line(err, "ccimg score: error:")

@@ -76,7 +76,8 @@ def test_score_reader_and_scoring(tmp_path, scorer, values):
     assert scored == len(out.rows) == sum(written.values())
     assert scored + skips.total + skips.blank == lines
     for row in out.rows:
-        assert isinstance(row["img_url"], str) and 0.0 <= row["p_big"] <= 1.0 and row["label"] in ("BIG", "SMALL")
+        assert isinstance(row["img_url"], str) and 0.0 <= row["p_big"] <= 1.0
+        assert row["label"] in ("BIG", "MEDIUM", "SMALL")
 
 
 @SETTINGS
