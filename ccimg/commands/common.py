@@ -74,6 +74,7 @@ def number_type(convert, ok, rule: str):
 positive_int = number_type(int, lambda v: v >= 1, "must be 1 or more")
 non_negative_int = number_type(int, lambda v: v >= 0, "cannot be negative")
 positive_float = number_type(float, lambda v: math.isfinite(v) and v > 0, "must be a finite number above 0")
+non_negative_float = number_type(float, lambda v: math.isfinite(v) and v >= 0, "must be a finite number, 0 or more")
 share = number_type(float, lambda v: 0.0 < v < 1.0, "must be between 0 and 1 (e.g. 0.95)")  # a recall, a test share
 probability = number_type(float, lambda v: 0.0 <= v <= 1.0, "must be between 0 and 1")
 

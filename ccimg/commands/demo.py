@@ -78,5 +78,7 @@ def run(args) -> int:
         print("\nan image record:")
         print("  " + json.dumps({k: r[k] for k in ("page_url", "img_url", "element", "alt", "width_attr",
                                                   "height_attr", "dom_depth", "same_domain", "lazy")}))
-    print(f"\nnext: python -m jobs.extract_images -r local {warc} > images.jsonl")
+    print(f"\nnext:\n  python -m jobs.extract_images -r local {warc} -o {out / 'images'}/"
+          f"\n  ccimg score {jsonl} --only BIG --unique --format urls -o fetch.txt"
+          f"\n  ccimg convert {jsonl} -o images.parquet")
     return 0 if records and not inp.get("lines failed") else 1

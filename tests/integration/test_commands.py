@@ -315,6 +315,11 @@ def test_train_and_eval_refuse_existing_outputs_before_any_work(tmp_path, capsys
     (["sample", "--pages", "-3"], "argument --pages: -3 must be 1 or more"),
     (["build-default-model", "--trees", "0"], "argument --trees: 0 must be 1 or more"),
     (["demo", "-r", "emr"], "argument -r/--runner: invalid choice"),
+    (["select", "--url", "x.com", "-o", "s.tsv", "--timeout", "0"], "argument --timeout: 0 must be a finite number"),
+    (["select", "--url", "x.com", "-o", "s.tsv", "--backoff", "nan"], "argument --backoff: nan must be a finite"),
+    (["select", "--url", "x.com", "-o", "s.tsv", "--parts", "0"], "argument --parts: 0 must be 1 or more"),
+    (["select", "--url", "x.com", "-o", "s.tsv", "--retries", "-2"], "argument --retries: -2 cannot be negative"),
+    (["select", "--url", "x.com", "-o", "s.tsv", "--limit", "x"], "argument --limit: 'x' is not a whole number"),
 ])
 def test_bad_arguments_of_every_command(capsys, argv, message):
     with pytest.raises(SystemExit) as info:
