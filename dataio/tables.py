@@ -41,6 +41,7 @@ import io
 import json
 import os
 import re
+import secrets
 import shutil
 import sys
 import tempfile
@@ -600,16 +601,15 @@ class RowWriter:
                 self._file = _TextToBytes(sys.stdout)
             return
         if self.path.startswith("s3://"):
-            fd, self._tmp = tempfile.mkstemp(prefix="ccimg-upload-", suffix=".tmp")
+            self._tmp = temporary_name(Path(tempfile.gettempdir()) / "ccimg-upload")
         else:
             target = Path(self.path)
             target.parent.mkdir(parents=True, exist_ok=True)
-            fd, self._tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-        os.close(fd)
+            self._tmp = temporary_name(target)
         self._file = None
         if self.format != "parquet":
             gz = self.path.endswith(".gz")
-            self._file = gzip.open(self._tmp, "wb", compresslevel=6) if gz else open(self._tmp, "wb")
+            self._file = gzip.open(self._tmp, "xb", compresslevel=6) if gz else open(self._tmp, "xb")
 
     # -- writing --------------------------------------------------------------------------------------
     def write(self, row) -> None:
@@ -739,6 +739,14 @@ class _TextToBytes:  # pragma: no cover - see RowWriter.__init__
 
     def flush(self) -> None:
         self.f.flush()
+
+
+def temporary_name(target: str | Path) -> str:
+    """A name beside `target` for the file that becomes it: hidden, unique, not yet created.  Why not
+    tempfile.mkstemp: its files are private (0600), and the output must get the permissions any file the
+    user writes gets (the umask's)."""
+    target = Path(target)
+    return str(target.with_name(f".{target.name}.{os.getpid()}-{secrets.token_hex(4)}.tmp"))
 
 
 def _remove(path: str) -> None:

@@ -11,7 +11,6 @@ import argparse
 import math
 import os
 import sys
-import tempfile
 import time
 from contextlib import contextmanager
 from pathlib import Path
@@ -110,10 +109,11 @@ def check_new_file(path: str | Path, overwrite: bool) -> None:
 def atomic_path(path: str | Path):
     """A temporary path beside `path`, renamed over it when the block ends without an exception.
     Why: a file that is being written (a model, a figure) must never be mistaken for a finished one."""
+    from dataio.tables import temporary_name
+
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-    os.close(fd)
+    tmp = temporary_name(target)
     try:
         yield Path(tmp)
         os.replace(tmp, target)

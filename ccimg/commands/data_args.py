@@ -172,7 +172,8 @@ def read_labels(inputs) -> dict[str, tuple[int, int]]:
 
 
 def _pixels(value) -> int:
-    if type(value) is bool:
+    """A pixel count from a number or its text; ValueError for anything else (a list, a bool, NaN, 1.5)."""
+    if type(value) not in (int, float, str):
         raise ValueError
     if type(value) is float and not (math.isfinite(value) and value.is_integer()):
         raise ValueError

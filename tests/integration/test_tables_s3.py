@@ -62,9 +62,13 @@ def test_written_at_close_and_read_back_and_never_overwritten_unasked(s3, name):
 
 
 def test_ccimg_score_from_an_s3_prefix_to_s3(s3, capsys):
+    scores = f"s3://{s3.bucket}/scores/all.jsonl.gz"
+    assert main(["score", f"s3://{s3.bucket}/job/images/", "-o", scores]) == 0
+    rows = [r.data for r in iter_rows(scores)]
+    assert [r["img_url"] for r in rows] == [r["img_url"] for r in RECORDS]
     out = f"s3://{s3.bucket}/scores/big.txt"
     assert main(["score", f"s3://{s3.bucket}/job/images/", "--only", "BIG", "--format", "urls", "-o", out]) == 0
     body = s3.open_body(s3.bucket, "scores/big.txt").read()
-    assert body.decode().splitlines() == [r["img_url"] for r in RECORDS if "1024x768" in r["img_url"]]
+    assert body.decode().splitlines() == [r["img_url"] for r in rows if r["label"] == "BIG"]
     assert main(["score", f"s3://{s3.bucket}/job/images/", "-o", out]) == 2
     assert "exists: pass --overwrite" in capsys.readouterr().err

@@ -7,7 +7,7 @@ import math
 from collections import Counter
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from ccimg.commands.common import UsageError
@@ -123,6 +123,7 @@ def test_train_and_eval_reader_gives_records_the_model_takes(tmp_path, scorer, v
                                            optional={"true_width": _VALUES, "true_height": _VALUES,
                                                      "width": _VALUES, "height": _VALUES}), max_size=8),
        as_csv=st.booleans())
+@example(rows=[{"img_url": "https://img.example/a.jpg", "true_width": [], "height": False}], as_csv=False)  # found
 def test_labels_reader(tmp_path, rows, as_csv):
     import csv
 

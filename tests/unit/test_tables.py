@@ -289,7 +289,10 @@ def test_seen_agrees_with_a_set_across_merges():
     assert seen.nbytes < 8 * len(reference) + 60 * 50 + 64
 
 
-def test_no_temporary_files_left_by_a_successful_write(tmp_path):
-    with RowWriter(tmp_path / "a.parquet") as w:
-        w.write({"a": 1})
-    assert os.listdir(tmp_path) == ["a.parquet"]
+def test_no_temporary_files_left_and_the_users_permissions(tmp_path):
+    (tmp_path / "plain").write_text("x")  # what any file the user writes gets (the umask's), not 0600
+    for name in ("a.parquet", "a.jsonl", "a.jsonl.gz"):
+        with RowWriter(tmp_path / name) as w:
+            w.write({"a": 1})
+        assert os.stat(tmp_path / name).st_mode == os.stat(tmp_path / "plain").st_mode, name
+    assert sorted(os.listdir(tmp_path)) == ["a.jsonl", "a.jsonl.gz", "a.parquet", "plain"]
