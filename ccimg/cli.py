@@ -93,6 +93,13 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_USAGE
     name = top[0]
     PROG[0] = f"ccimg {name}"
+    try:
+        return _run(name, argv, debug)
+    finally:
+        PROG[0] = "ccimg"  # main() may be called again in the same process (tests, notebooks)
+
+
+def _run(name: str, argv: list[str], debug: bool) -> int:
     module, parser = command_parser(name)
     args = parser.parse_args(argv[argv.index(name) + 1:])
     try:

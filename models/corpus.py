@@ -16,7 +16,8 @@ With `stated=True`, the sizes pages state about image files besides `<img>` attr
 become labels too (`stated_width`, `stated_height`, `stated_by`): on the occurrence of that URL
 where the page has one, else on a new record: a copy of the element's record with the candidate's
 URL for a srcset candidate (its srcset, sizes and declared size hidden: they state the label), a
-record with the URL alone for the others (element `meta` or `link`).
+record with the URL alone for the others (element `meta` or `link`); new records carry
+`origin: "stated"`.
 """
 from __future__ import annotations
 
@@ -99,6 +100,7 @@ class CorpusReader:
                 continue
             rec = self._record_for(st, images, record.url or "")
             rec.update(label)
+            rec["origin"] = "stated"  # not an occurrence on the page: a label source
             new[st.url] = rec
         return list(new.values())
 

@@ -65,6 +65,7 @@ def run(args) -> int:
     if args.split != "all":
         train, test = split_by_site(prep, args.test_share)
         prep = test if args.split == "test" else train
+    prep = prep.for_evaluation()  # true and declared labels: stated sizes train, they are not evaluated
     if len(prep.data) == 0:
         raise NothingToDo(f"no labelled examples in {len(records):,} records"
                           + (f" on the {args.split} side of the split" if args.split != "all" else "")

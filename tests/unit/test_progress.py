@@ -3,8 +3,15 @@ from __future__ import annotations
 
 import io
 
+import pytest
+
 from ccimg.commands import common
 from ccimg.commands.common import Progress, phase
+
+
+@pytest.fixture(autouse=True)
+def _prog(monkeypatch):
+    monkeypatch.setattr(common, "PROG", ["ccimg"])
 
 
 class _Clock:

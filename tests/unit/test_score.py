@@ -41,6 +41,7 @@ def test_score_a_url_list_with_the_shipped_model(tmp_path):
                for r in rows)
     assert {r["reason"] for r in rows} >= {"model", "url-pattern"}
     assert {r["label"] for r in rows} >= {"BIG", "SMALL"}
+    assert all(r["reason"] != "model" for r in rows if r["label"] == "MEDIUM")  # only a stated size says MEDIUM
     wp = next(r for r in rows if r["reason"] == "url-pattern")
     assert wp["width"] is not None or wp["height"] is not None
 
