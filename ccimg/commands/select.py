@@ -137,11 +137,13 @@ def _setup_logging(args) -> None:
 def _patterns(args) -> list:
     texts = list(args.url)
     if args.url_file:
-        try:
-            texts += [ln.strip() for ln in args.url_file.read_text(encoding="utf-8").splitlines()
-                      if ln.strip() and not ln.lstrip().startswith("#")]
-        except OSError as e:
-            raise UsageError(f"cannot read --url-file: {e}") from None
+        from dataio.tables import InputError, Skips, iter_rows
+
+        skips = Skips(log=lambda message: log.warning("--url-file %s", message))
+        try:  # one pattern a line; blank lines and # comments skipped, a line that is not text skipped and named
+            texts += [row.data for row in iter_rows([args.url_file], text=True, skips=skips) if type(row.data) is str]
+        except InputError as e:
+            raise UsageError(f"--url-file: {e}") from None
     if not texts:
         raise UsageError("nothing to select: give --url PATTERN (or --url-file), e.g. --url '*.example.com'")
     return list(dict.fromkeys(parse_pattern(t, args.match) for t in texts))

@@ -335,6 +335,13 @@ def test_label_sources_and_select_output(tmp_path, capsys):
     assert code == 2 and "--label-sources: guess" in err
     code, out, err = run(capsys, "select", "--url", "example.com", "-o", "-")
     assert code == 2 and out == "" and "-o -: a selection keeps its resume state" in err
+    patterns = tmp_path / "patterns.txt"
+    patterns.write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00")
+    code, out, err = run(capsys, "select", "--url-file", patterns, "-o", tmp_path / "s.tsv")
+    assert code == 2 and "--url-file: " in one_error_line(err, "ccimg select: error:") and "binary" in err
+    patterns.write_bytes(b"caf\xe9.example\n")  # latin-1: skipped and named, then nothing is left to select
+    code, out, err = run(capsys, "select", "--url-file", patterns, "-o", tmp_path / "s.tsv")
+    assert code == 2 and f"{patterns}:1: row skipped (not_utf8)" in err and "nothing to select" in err
 
 
 # -- the README's chain, with no glue: job -o folder -> score / convert / train / eval -------------------------------
