@@ -333,11 +333,12 @@ class Prober:
         return row
 
 
-def probe_urls(urls: list[str], options: Options, log=None):
+def probe_urls(urls: list[str], options: Options, log=None, prober: Prober | None = None):
     """Yield one row per URL, as the probes finish.  URLs are grouped by host and each group
     goes to one worker, in input order, so the rate limit spaces them out without idling the
-    other workers."""
-    prober = Prober(options, log)
+    other workers.  Pass the same `prober` to successive calls (chunks of a long list) so that
+    they share its per-host rate limit and robots.txt cache."""
+    prober = prober or Prober(options, log)
     groups: OrderedDict[str, list[str]] = OrderedDict()
     for url in urls:
         try:
