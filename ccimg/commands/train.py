@@ -30,7 +30,7 @@ _holdout = number_type(float, lambda v: 0.0 <= v < 1.0, "must be at least 0 and 
 
 
 def add_arguments(parser) -> None:
-    add_data_arguments(parser)
+    add_data_arguments(parser, label_sources="true,declared,stated")
     parser.add_argument("--method", default="ours", choices=METHODS, metavar="METHOD",
                         help=f"what to train (default ours): {', '.join(METHODS)}")
     parser.add_argument("--trees", type=positive_int, default=30, help="trees per forest (default 30; paper: 10, 30, "
@@ -64,6 +64,8 @@ def run(args) -> int:
         raise NothingToDo(f"need labelled examples of both classes, have {have} in {len(records):,} records "
                           f"(label sources: {', '.join(sources)}; --labels adds true sizes)")
     train, test = split_by_site(prep, args.holdout_sites) if args.holdout_sites else (prep, None)
+    if test is not None:
+        test = test.for_evaluation()  # true and declared labels: stated sizes train, they are not evaluated
     if len(set(train.data.y.tolist())) < 2:
         raise NothingToDo("the training side of the split has one class only: use a smaller --holdout-sites")
     extra = {}
