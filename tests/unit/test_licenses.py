@@ -62,7 +62,7 @@ def test_canonical_url():
 
 
 def test_hint_on_bytes_and_text():
-    assert has_license_hint("", b'<a rel="license">') and has_license_hint('<a rel="license">')
+    assert has_license_hint("", b"<a rel=\"License\">") and has_license_hint("<a rel=\"license\">")
     assert has_license_hint("", b"//creativecommons.org/x") and not has_license_hint("", b"<p>CC BY</p>")
     assert not has_license_hint("<html><img src=a.jpg></html>")
 
