@@ -14,7 +14,7 @@ setup(
     python_requires=">=3.11,<3.12",
     packages=find_packages(include=["jobs", "jobs.*", "features", "features.*", "models", "models.*",
                                     "ccimg", "ccimg.*", "dataio", "dataio.*", "network", "network.*"]),
-    package_data={"models": ["*.skops", "*.json"]},
+    package_data={"models": ["*.skops", "*.json"], "features": ["*.json"]},
     install_requires=[
         "mrjob[aws]==0.7.4",
         "warcio>=1.7,<2",

@@ -13,6 +13,7 @@ import time
 from itertools import islice
 
 from ccimg.commands.data_args import open_text
+from ccimg.commands.filter_args import add_filter_arguments, filter_from_args
 
 _ENCODE = json.encoder.encode_basestring_ascii
 
@@ -25,6 +26,7 @@ def add_arguments(parser) -> None:
     parser.add_argument("--threshold", type=float, help="explicit threshold on p_big")
     parser.add_argument("--no-exact", action="store_true", help="the model alone, without the exact signals")
     parser.add_argument("--batch", type=int, default=65536, help="lines per batch")
+    add_filter_arguments(parser)  # with a filter, only the input lines it keeps are scored and written
 
 
 def _json_int(v) -> str:
@@ -55,6 +57,11 @@ def format_lines(items, scores, is_records: bool) -> str:
 def run(args) -> int:
     from models.score import Scorer
 
+    try:
+        keep = filter_from_args(args)
+    except ValueError as exc:
+        print(f"ccimg score: error: {exc}", file=sys.stderr)
+        return 2
     t0 = time.perf_counter()
     scorer = Scorer(args.model, recall=args.recall, threshold=args.threshold, exact=not args.no_exact)
     load_s = time.perf_counter() - t0
@@ -73,6 +80,12 @@ def run(args) -> int:
                 is_records = first.lstrip().startswith("{")
             items = ([json.loads(ln) if ln.strip() else {"img_url": ""} for ln in lines] if is_records
                      else [ln.strip() for ln in lines])
+            if keep.active:
+                if keep.needs_records and not is_records:
+                    print("ccimg score: error: --license and --provider NAME/SUB need extraction records "
+                          "(JSONL), not a URL list", file=sys.stderr)
+                    return 2
+                items = list(keep.apply(items))
             fout.write(format_lines(items, scorer.score(items), is_records))
             n += len(items)
     dt = time.perf_counter() - t0
