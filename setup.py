@@ -33,6 +33,7 @@ setup(
         "orjson>=3.9",
         "protego>=0.3",
         "idna>=3",
+        "tldextract>=5",
     ],
     extras_require={
         "spark": ["pyspark>=3.5"],
