@@ -19,6 +19,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "train": ("ccimg.commands.train", "train an image size classifier from extraction records"),
     "eval": ("ccimg.commands.eval", "evaluate a model: per-class P/R/F1, PR curve, fetches saved"),
     "score": ("ccimg.commands.score", "score image URLs or extraction records with a model"),
+    "report": ("ccimg.commands.report", "charts and an HTML page from the statistics of jobs.corpus_stats"),
     "build-default-model": ("ccimg.commands.build_default_model",
                             "rebuild the shipped default model from ../shared/data"),
 }
