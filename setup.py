@@ -37,6 +37,7 @@ setup(
     ],
     extras_require={
         "spark": ["pyspark>=3.5"],
+        "report": ["matplotlib>=3.8"],
         "parquet": ["duckdb>=1.1", "pyarrow>=15", "surt>=0.3"],
         "fast": ["fastwarc>=2.0", "resiliparse>=2.0"],
         "dev": [

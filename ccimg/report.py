@@ -107,7 +107,10 @@ def markdown_table(rows) -> str:
 
 
 def _plt():
-    import matplotlib
+    try:
+        import matplotlib
+    except ImportError:
+        raise ReportError("the charts need matplotlib: pip install -e '.[report]'") from None
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
@@ -273,9 +276,9 @@ figcaption {{ color: #555; font-size: 0.9em; }}
 
 def write_report(stats: dict, out_dir: str | Path, source: str = "stats.json") -> dict[str, Path]:
     """Write the charts, index.html and summary.md into out_dir; return {name: path}."""
+    plt = _plt()
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    plt = _plt()
     paths: dict[str, Path] = {}
     for name in CHARTS:
         paths[name] = out / f"{name}.png"

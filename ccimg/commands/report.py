@@ -1,6 +1,7 @@
 """`ccimg report STATS.json -o DIR`: charts and one static HTML page from the output of jobs.corpus_stats.
 
-Exit codes: 0 written, 2 the input is missing or not a statistics file (one line on stderr).
+Exit codes: 0 written, 2 the input is missing or not a statistics file, or matplotlib is missing
+(`pip install -e '.[report]'`); the reason is one line on stderr.
 """
 from __future__ import annotations
 
@@ -18,10 +19,10 @@ def run(args) -> int:
 
     try:
         stats = load_stats(args.stats)
+        paths = write_report(stats, args.output, source=args.stats)
     except ReportError as exc:
         print(f"ccimg report: error: {exc}", file=sys.stderr)
         return 2
-    paths = write_report(stats, args.output, source=args.stats)
     print(paths["summary"].read_text(encoding="utf-8"))
     print(f"wrote {paths['index']} and {len(paths) - 2} charts", file=sys.stderr)
     return 0
