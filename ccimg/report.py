@@ -177,46 +177,45 @@ def _chart_images_per_page(plt, stats, path):
     plt.close(fig)
 
 
-def _chart_top_hosts(plt, stats, path):
-    fig, (a, b) = plt.subplots(1, 2, figsize=(12, 5))
-    _barh(a, [tuple(x) for x in stats["top_image_hosts"]], "Top image hosts", stats["images"])
-    _barh(b, [tuple(x) for x in stats["top_page_domains"]], "Top page domains (by their images)", stats["images"])
+def _two_bar_panels(plt, path, total: int, left: tuple[list, str], right: tuple[list, str],
+                    height: float = 4.5) -> None:
+    """Two horizontal bar charts side by side: (items, title) each, shares of `total`."""
+    fig, axes = plt.subplots(1, 2, figsize=(12, height))
+    for ax, (items, title) in zip(axes, (left, right)):
+        _barh(ax, items, title, total)
     fig.tight_layout()
     fig.savefig(path, dpi=100)
     plt.close(fig)
+
+
+def _without_none(table: dict) -> list[tuple[str, int]]:
+    return [(k, v) for k, v in table.items() if k != "none"]
+
+
+def _chart_top_hosts(plt, stats, path):
+    _two_bar_panels(plt, path, stats["images"], ([tuple(x) for x in stats["top_image_hosts"]], "Top image hosts"),
+                    ([tuple(x) for x in stats["top_page_domains"]], "Top page domains (by their images)"), height=5)
 
 
 def _chart_licenses(plt, stats, path):
     lic = stats["licenses"]
-    fig, (a, b) = plt.subplots(1, 2, figsize=(12, 4.5))
-    images = [(k, v) for k, v in lic["images"].items() if k != "none"]
-    places = [(k, v) for k, v in lic["places"].items() if k != "none"]
-    _barh(a, images, f"Creative Commons licenses ({lic['images'].get('none', 0):,} images without)",
-          stats["images"])
-    _barh(b, places, "Where the license was found", stats["images"])
-    fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
+    _two_bar_panels(plt, path, stats["images"],
+                    (_without_none(lic["images"]),
+                     f"Creative Commons licenses ({lic['images'].get('none', 0):,} images without)"),
+                    (_without_none(lic["places"]), "Where the license was found"))
 
 
 def _chart_providers(plt, stats, path):
     prov = stats["providers"]
-    fig, (a, b) = plt.subplots(1, 2, figsize=(12, 4.5))
-    _barh(a, [(k, v) for k, v in prov["images"].items() if k != "none"],
-          f"Providers ({prov['images'].get('none', 0):,} images from no known provider)", stats["images"])
-    _barh(b, list(prov["sub_providers"].items()), "Sub-providers (collections)", stats["images"])
-    fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
+    _two_bar_panels(plt, path, stats["images"],
+                    (_without_none(prov["images"]),
+                     f"Providers ({prov['images'].get('none', 0):,} images from no known provider)"),
+                    (list(prov["sub_providers"].items()), "Sub-providers (collections)"))
 
 
 def _chart_elements_types(plt, stats, path):
-    fig, (a, b) = plt.subplots(1, 2, figsize=(12, 4.5))
-    _barh(a, list(stats["elements"].items()), "Elements", stats["images"])
-    _barh(b, list(stats["file_types"].items()), "File types (URL extension)", stats["images"])
-    fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
+    _two_bar_panels(plt, path, stats["images"], (list(stats["elements"].items()), "Elements"),
+                    (list(stats["file_types"].items()), "File types (URL extension)"))
 
 
 _DRAW = {"size_classes": _chart_size_classes, "images_per_page": _chart_images_per_page,
