@@ -180,6 +180,9 @@ class CCJob(MRJob):
 
     # -- map tasks of a bounded number of input lines (jobs/line_splits.py) -------------------------
     def lines_per_map(self) -> int:
+        """Input lines per map task (0: byte splits); inline runs one task, so nothing to choose there."""
+        if (self.options.runner or "inline") == "inline":
+            return 0
         if not hasattr(self, "_lines_per_map"):
             self._lines_per_map = choose_lines_per_map(list(self.options.args), self.options.lines_per_map)
         return self._lines_per_map

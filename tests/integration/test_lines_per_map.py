@@ -75,20 +75,13 @@ def check(rows, counters, per_part, inline, lines: list[str], n: int) -> None:
 
 @pytest.mark.parametrize("n", [1, 2])
 def test_local_runs_one_task_per_n_lines(manifest, inline, n):
+    """n=1 is the default for a manifest that starts with a WARC file: no --lines-per-map given."""
     path, lines = manifest
-    rows, counters, per_part = run_counting_tasks("-r", "local", "--lines-per-map", str(n), str(path))
+    given = [] if n == 1 else ["--lines-per-map", str(n)]
+    rows, counters, per_part = run_counting_tasks("-r", "local", *given, str(path))
     check(rows, counters, per_part, inline, lines, n)
     if n == 1:  # one line per task: every task that found images read exactly one input line
         assert all(len(sources(part)) == 1 for part in per_part if part)
-
-
-def test_local_default_for_a_manifest_of_warc_files_is_one_line_per_task(manifest, inline):
-    path, lines = manifest
-    lines = lines[:4]
-    only_files = path.with_name("files.txt")
-    only_files.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    rows, counters, per_part = run_counting_tasks("-r", "local", str(only_files))
-    assert len(per_part) == 4 and all(len(sources(part)) == 1 for part in per_part if part)
 
 
 def test_spark_partitions_by_lines(manifest, inline):
