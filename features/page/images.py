@@ -253,7 +253,7 @@ class ImageExtractor:
             if img_scheme not in ("http", "https") or not img_host:
                 result.skipped["other_scheme"] += 1
                 continue
-            parent_tag, parent_text, depth, siblings, in_noscript = backend.context(node)
+            parent_tag, parent_text, depth, siblings, in_noscript, ancestors = backend.context(node)
             srcset = attrs.get("srcset")
             if srcset is None:
                 srcset = attrs.get("data-srcset")
@@ -279,6 +279,7 @@ class ImageExtractor:
                 "rel": attrs.get("rel"),
                 "parent_tag": parent_tag,
                 "parent_text": parent_text,
+                "ancestors": ancestors,
                 "dom_depth": depth,
                 "dom_siblings": siblings,
                 "position": len(images),
