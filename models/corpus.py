@@ -205,6 +205,6 @@ if __name__ == "__main__":
     ap.add_argument("-o", "--output", required=True, help="JSONL file (.gz allowed)")
     ap.add_argument("--data-dir", default=str(DEFAULT_DATA_DIR))
     a = ap.parse_args()
-    reader = CorpusReader(Path(a.data_dir))
+    reader = CorpusReader(Path(a.data_dir), stated=False)  # the records the extraction job emits, nothing added
     write_jsonl(reader.records(), a.output)
     print(f"wrote {a.output}: {dict(reader.counts)}")

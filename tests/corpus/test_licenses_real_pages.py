@@ -120,7 +120,7 @@ def test_both_parsers_agree_on_the_hand_checked_pages():
 
 def test_licenses_in_real_warcs():
     """Whole real WARCs through the extraction job's own path: Wikipedia and archive.org pages mark theirs."""
-    reader = CorpusReader(shared_path(""))
+    reader = CorpusReader(shared_path(""), stated=False)  # the extraction job's own records
     pages = {}
     for name in ("cc/whirlwind__whirlwind.warc.gz", "webarchive/ukwa__sopa-wikipedia-homepage.warc.gz",
                  "webarchive/aut__example.warc.gz"):
@@ -138,6 +138,6 @@ def test_licenses_in_real_warcs():
 def test_bare_html_record_path_gives_the_same_licenses():
     """The corpus reads bare HTML files as resource records: the license fields come through that path too."""
     meta, url, body = next(p for p in _pages() if p[0]["file"] == "wcxb/dev/2904.html.gz")
-    reader = CorpusReader(shared_path(""))
+    reader = CorpusReader(shared_path(""), stated=False)  # the extraction job's own records
     recs = reader._images(html_record(url, body, meta.get("charset")), meta["file"], "test")
     assert recs and {r["license_url"] for r in recs} == {"https://creativecommons.org/licenses/by-sa/4.0/"}

@@ -14,7 +14,7 @@ from tests.conftest import shared_path
 @pytest.fixture(scope="module")
 def records(tmp_path_factory):
     """Image records of real WARCs: Wikipedia pages (by-sa, wikimedia images) and archive.org pages."""
-    reader = CorpusReader(shared_path(""))
+    reader = CorpusReader(shared_path(""), stated=False)  # the extraction job's own records
     recs = reader.warc(shared_path("cc", "whirlwind__whirlwind.warc.gz"))
     recs += reader.warc(shared_path("webarchive", "aut__example.warc.gz"))
     path = tmp_path_factory.mktemp("score") / "records.jsonl"
