@@ -34,7 +34,7 @@ setup(
     python_requires=">=3.11,<3.12",
     packages=find_packages(include=["jobs", "jobs.*", "features", "features.*", "models", "models.*",
                                     "ccimg", "ccimg.*", "dataio", "dataio.*", "network", "network.*"]),
-    package_data={"models": ["*.skops", "*.json"]},
+    package_data={"models": ["*.skops", "*.json"], "features": ["*.json"]},
     install_requires=[
         "mrjob[aws]==0.7.4",
         "warcio>=1.7,<2",
@@ -53,9 +53,11 @@ setup(
         "orjson>=3.9",
         "protego>=0.3",
         "idna>=3",
+        "tldextract>=5",
     ],
     extras_require={
         "spark": ["pyspark>=3.5"],
+        "report": ["matplotlib>=3.8"],
         # Parquet in and out of every command (pyarrow, about 100 MB: not in the core install) and
         # `ccimg select --parquet` (duckdb, surt)
         "parquet": ["duckdb>=1.1", "pyarrow>=15", "surt>=0.3"],
@@ -84,7 +86,9 @@ setup(
             "resiliparse>=2.0",
             "ruff>=0.5",
             "matplotlib>=3.8",
+            "pillow>=10",
             "cryptography>=41",
+            "websocket-client>=1.6",
         ],
     },
     entry_points={"console_scripts": ["ccimg = ccimg.cli:main"]},

@@ -75,6 +75,7 @@ from features.page.charset import decode_html, utf8_payload  # noqa: E402
 from features.page.backends import CANDIDATE_TAGS  # noqa: E402
 from features.page.record_fields import PARENT_TEXT_MAX  # noqa: E402
 from features.page.images import ImageExtractor, PageImages, could_be_image_link  # noqa: E402
+from features.page.licenses import LICENSE_FIELDS  # noqa: E402
 from dataio.warc import MAX_PAYLOAD, iter_records  # noqa: E402
 
 DEFAULT_DATA = REPO.parent / "shared" / "data"
@@ -278,13 +279,23 @@ def _html_records(path: Path, limit: int | None):
 
 
 def step_extract(path: Path, parser: str = "lexbor", limit: int | None = None, stage: str = "full",
-                 reference: bool = False) -> dict:
+                 reference: bool = False, licenses: bool = True) -> dict:
     """One mapper's work per record, without mrjob: see the module docstring.
 
     `stage` stops early, for the cumulative breakdown: decode, parse, candidates, extract, full.
     `reference`: the frozen pre-speed-up extraction (ReferenceLexborExtractor on the decoded text) instead
     of the project's ImageExtractor(parser).extract_payload, as the job calls it.
+    `licenses=False`: the same without the license detection (features/page/licenses.py), to measure its cost.
     """
+    if not licenses:
+        import features.page.images as page_images
+
+        saved = page_images.attach_licenses
+        page_images.attach_licenses = lambda *args, **kwargs: None
+        try:
+            return step_extract(path, parser, limit, stage, reference)
+        finally:
+            page_images.attach_licenses = saved
     from mrjob.protocol import JSONValueProtocol
 
     extractor = ImageExtractor(parser)
@@ -388,6 +399,8 @@ def run_throughput(args, path: Path, info: dict, log=print) -> dict:
         ("stage:extract", "+ rules, URLs, context (ImageExtractor.extract_payload)",
          lambda: step_extract(path, stage="extract")),
         ("extract:lexbor", "FULL: + job fields + JSON lines", lambda: step_extract(path, "lexbor")),
+        ("extract:no-licenses", "FULL without the license detection (its cost)",
+         lambda: step_extract(path, "lexbor", licenses=False)),
         ("ref:lexbor", "FULL, the extraction before its speed-ups (ReferenceLexborExtractor)",
          lambda: step_extract(path, reference=True)),
         ("job:lexbor", "real ExtractImagesJob.run_mapper in-process", lambda: step_job(path, "lexbor")),
@@ -470,6 +483,10 @@ def print_table(report: dict, info: dict) -> None:
         full, ref = by["extract:lexbor"], by["ref:lexbor"]
         print(f"extract:lexbor / ref:lexbor (the extraction before its speed-ups): "
               f"{full['mb_s_cpu'] / ref['mb_s_cpu']:.2f}x (cpu), {full['mb_s'] / ref['mb_s']:.2f}x (wall)")
+    if "extract:lexbor" in by and "extract:no-licenses" in by:
+        full, bare = by["extract:lexbor"], by["extract:no-licenses"]
+        print(f"license detection: extract:lexbor / extract:no-licenses = {full['mb_s_cpu'] / bare['mb_s_cpu']:.3f} "
+              f"(cpu), {full['mb_s'] / bare['mb_s']:.3f} (wall)")
     if "extract:lexbor" in by:
         full = by["extract:lexbor"]
         best = max((r for r in report["rows"] if r["step"].startswith("proto:")), key=lambda r: r["mb_s_cpu"],
@@ -701,6 +718,9 @@ def verify_against_reference(path: Path, limit: int | None = None) -> dict:
         images += len(a.images)
         for how, b in (("extract_payload", project.extract_payload(payload, ctype, url)),
                        ("extract", project.extract(text, url))):
+            for rec in b.images:  # fields added after the reference was frozen
+                for name in LICENSE_FIELDS:
+                    rec.pop(name, None)
             if [list(x.items()) for x in a.images] == [list(x.items()) for x in b.images] and a.skipped == b.skipped:
                 continue  # the same records, field order included (it is the order of the JSON output)
             differing[how] += 1

@@ -30,6 +30,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "score": ("ccimg.commands.score", "predict BIG/SMALL for image URLs or extraction records (a crawler's "
                                       "fetch list)"),
     "convert": ("ccimg.commands.convert", "copy rows between JSONL, Parquet, folders of job parts and S3"),
+    "report": ("ccimg.commands.report", "charts and an HTML page from the statistics of jobs.corpus_stats"),
     "build-default-model": ("ccimg.commands.build_default_model",
                             "rebuild the shipped default model from ../shared/data"),
 }

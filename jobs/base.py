@@ -21,6 +21,10 @@ from mrjob.job import MRJob
 from mrjob.protocol import RawValueProtocol
 
 from dataio.sources import Fetcher, FetchError, RetryPolicy
+from jobs.line_splits import (
+    IGNORE_KEY, LINES_PER_MAP, NLINE_INPUT_FORMAT, LinesPerMapLocalRunner, LinesPerMapSparkRunner,
+    choose_lines_per_map,
+)
 from jobs.protocols import JSONLinesValueProtocol
 from dataio.lines import BadInputLine, RecordPointer, WarcFile, parse_input_line
 from dataio.warc import (
@@ -125,6 +129,10 @@ class CCJob(MRJob):
                               help="allow fetching from private, loopback and link-local addresses")
         self.add_passthru_arg("--max-payload", type=int, default=MAX_PAYLOAD,
                               help="read at most this many payload bytes per record")
+        self.add_passthru_arg("--lines-per-map", type=int, default=None,
+                              help="input lines per map task (Hadoop's NLineInputFormat; 0: split by bytes). "
+                                   "Default by the first input line: 1 for WARC files, 500 for record pointers, "
+                                   "0 for JSONL records (jobs/line_splits.py)")
 
     # -- input paths ---------------------------------------------------------------------------
     def __init__(self, args=None):
@@ -181,6 +189,36 @@ class CCJob(MRJob):
             # whatever `python3` is first on PATH, which may not have the project installed.
             kwargs["python_bin"] = [sys.executable]
         return kwargs
+
+    # -- map tasks of a bounded number of input lines (jobs/line_splits.py) -------------------------
+    def lines_per_map(self) -> int:
+        """Input lines per map task (0: byte splits); inline runs one task, so nothing to choose there."""
+        if (self.options.runner or "inline") == "inline":
+            return 0
+        if not hasattr(self, "_lines_per_map"):
+            self._lines_per_map = choose_lines_per_map(list(self.options.args), self.options.lines_per_map)
+        return self._lines_per_map
+
+    def hadoop_input_format(self):
+        return NLINE_INPUT_FORMAT if self.lines_per_map() else super().hadoop_input_format()
+
+    def jobconf(self):
+        conf = super().jobconf()
+        n = self.lines_per_map()
+        if not n:
+            return conf
+        ours = {LINES_PER_MAP: str(n), IGNORE_KEY: "true"}
+        if self.options.runner == "spark":
+            ours["spark.hadoop." + LINES_PER_MAP] = str(n)  # Spark copies spark.hadoop.* into the Hadoop conf
+        return {**ours, **conf}  # the user's --jobconf wins
+
+    def _runner_class(self):
+        runner = self.options.runner or "inline"
+        if runner == "local":
+            return LinesPerMapLocalRunner
+        if runner == "spark":
+            return LinesPerMapSparkRunner
+        return super()._runner_class()
 
     # -- counters and logs ---------------------------------------------------------------------
     def count(self, group: str, name: str, amount: int = 1) -> None:

@@ -32,6 +32,7 @@ import time
 from ccimg.commands.common import (NothingToDo, Progress, UsageError, add_output_arguments, add_quiet_argument,
                                    check_recall, load_model, positive_int, recall_target, say, threshold_value)
 from ccimg.commands.data_args import MAX_URL_LENGTH, check_url, clean_record
+from ccimg.commands.filter_args import add_filter_arguments, filter_from_args
 from dataio.tables import RowWriter, Skips, iter_rows, output_format
 
 SCHEMA = {"img_url": "string", "p_big": "float64", "label": "string", "reason": "string", "width": "int64",
@@ -63,6 +64,7 @@ def add_arguments(parser) -> None:
                         help="rows scored at once (default 65536)")
     parser.add_argument("--max-url-length", type=positive_int, default=MAX_URL_LENGTH, metavar="N",
                         help=f"skip (and count) URLs longer than this (default {MAX_URL_LENGTH})")
+    add_filter_arguments(parser)  # with a filter, only the input rows it keeps are scored and written
     add_quiet_argument(parser)
 
 
@@ -103,9 +105,11 @@ def _batches(rows, size: int, skips: Skips, max_url_length: int):
 
 def score_rows(rows, scorer, out: RowWriter, *, batch: int = 65536, only: str | None = None, unique: bool = False,
                urls_only: bool = False, skips: Skips | None = None, max_url_length: int = MAX_URL_LENGTH,
-               progress: Progress | None = None):
+               progress: Progress | None = None, keep=None):
     """Score `rows` (dataio.tables.Row) and write them to `out`; returns (rows scored, Counter of labels written).
 
+    `keep`, a `features.record_filter.ProviderLicenseFilter`, drops rows before scoring (counted as
+    `filtered`); a license filter needs records, so it refuses a URL list (UsageError).
     The loop of the command, apart so that tests (and the fuzz test) can drive it with a loaded scorer."""
     from collections import Counter
 
@@ -116,6 +120,14 @@ def score_rows(rows, scorer, out: RowWriter, *, batch: int = 65536, only: str | 
     written: Counter = Counter()
     scored = 0
     for is_urls, items in _batches(rows, batch, skips, max_url_length):
+        if keep is not None and keep.active:
+            if is_urls and keep.needs_records:
+                raise UsageError("--license and --provider NAME/SUB need extraction records, not a URL list")
+            kept = list(keep.apply(items))
+            skips.counts["filtered"] += len(items) - len(kept)
+            items = kept
+            if not items:
+                continue
         scores = scorer.score(items)
         urls = items if is_urls else [item["img_url"] for item in items]
         pages = None if is_urls else [item.get("page_url") for item in items]
@@ -145,6 +157,10 @@ def run(args) -> int:
     from models.score import Scorer
 
     fmt = _format(args)
+    try:
+        keep = filter_from_args(args)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
     t0 = time.perf_counter()
     bundle = load_model(args.model)
     check_recall(bundle, args.recall)
@@ -159,7 +175,7 @@ def run(args) -> int:
                    format=writer_format) as out, Progress("scoring", quiet=args.quiet) as progress:
         scored, written = score_rows(iter_rows(args.input, text=True, skips=skips), scorer, out, batch=args.batch,
                                      only=args.only, unique=args.unique, urls_only=fmt == "urls", skips=skips,
-                                     max_url_length=args.max_url_length, progress=progress)
+                                     max_url_length=args.max_url_length, progress=progress, keep=keep)
     dt = time.perf_counter() - t0
     labels = ", ".join(f"{k} {v:,}" for k, v in sorted(written.items())) or "none"
     where = "stdout" if args.output == "-" else args.output

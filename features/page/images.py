@@ -28,6 +28,7 @@ from urllib.parse import urljoin, urlsplit
 
 from features.page.charset import decode_html, utf8_payload
 from features.page.backends import make_backend
+from features.page.licenses import attach_licenses
 from features.page.record_fields import PARENT_TEXT_MAX
 from features.page.srcset import first_url
 from features.urls import NEEDS_BROWSER_FORM, ascii_host, browser_url, host_of, url_extension
@@ -226,6 +227,7 @@ class ImageExtractor:
         base_scheme = _url_scheme(base)
         page_host = host_of(page_url)
         images = result.images
+        nodes = []  # the element of each image record, for the figure-caption licenses
         for tag, node in backend.candidates(doc):
             if tag == "a" and not could_be_image_link(backend.attribute(node, "href")):
                 continue  # an ordinary link, most candidates: dropped before its attributes are read
@@ -296,6 +298,9 @@ class ImageExtractor:
                 "page_host": page_host,
                 "img_host": img_host,
             })
+            nodes.append(node)
+        if images:
+            attach_licenses(images, nodes, backend, doc, html, utf8)
         add_page_context(images)
         return result
 
