@@ -1,4 +1,4 @@
-"""`ccimg report STATS.json -o DIR`: charts and one static HTML page from the output of jobs.corpus_stats.
+"""`ccimg report`: charts and one static HTML page from the output of jobs.corpus_stats.
 
 examples:
   python -m jobs.corpus_stats -r local --model default images.jsonl > stats.json
