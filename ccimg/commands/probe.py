@@ -6,7 +6,7 @@ import sys
 from collections import Counter
 
 from ccimg.probe import DEFAULT_RANGE_BYTES, RETRY_RANGE_BYTES, Options, probe_urls, read_urls
-from dataio.sources import RetryPolicy
+from network.retry import RetryPolicy
 from dataio.tables import dumps, open_text
 
 
