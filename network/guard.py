@@ -316,11 +316,16 @@ class Resolver:
     `is_public` replaces is_public_address (tests use it to let a loopback server stand for a public one).
     Answers are cached for `ttl` seconds per (host, port), at most `max_entries` of them (least recently
     used forgotten first): the cache saves lookups for the thousands of ranged GETs to one data host, and
-    the address the client connects to is still always one that this check returned."""
+    the address the client connects to is still always one that this check returned.
+    `trusted` names (host, port) pairs the user named themselves (an index server on the intranet, a
+    pywb on 127.0.0.1): their addresses may be private; every other host, including whatever those
+    servers point to, is checked as usual."""
 
     def __init__(self, lookup: Callable[[str, int], list[str]] | None = None, *, ttl: float = 30.0,
                  max_entries: int = 4096, clock: Callable[[], float] = time.monotonic,
-                 is_public: Callable[[str], bool] = is_public_address):
+                 is_public: Callable[[str], bool] = is_public_address,
+                 trusted: frozenset[tuple[str, int]] = frozenset()):
+        self.trusted = frozenset(trusted)
         self._lookup = lookup
         self.ttl = ttl
         self.max_entries = max_entries
@@ -366,7 +371,7 @@ class Resolver:
         if addresses is None:
             addresses = self.resolve(host, port, timeout)
             self._remember(host, port, addresses)
-        if not allow_private:
+        if not allow_private and (host, port) not in self.trusted:
             for address in addresses:
                 if not self._is_public(address):
                     raise FetchError("private_address",

@@ -129,22 +129,3 @@ def test_jsonl_input_and_read_truth(tmp_path, no_proxy):  # noqa: F811
     assert len(rows) == 4
     truth = read_truth(tmp_path / "out.jsonl")
     assert truth == {server.url + "test.png": (30, 20), server.url + "test.svg": (200, 300)}
-
-
-def test_host_gate_spaces_requests_per_host():
-    from ccimg.probe import HostGate
-
-    now = [0.0]
-    slept: list[float] = []
-
-    def sleep(s):
-        slept.append(round(s, 6))
-        now[0] += s
-
-    gate = HostGate(rate=2.0, clock=lambda: now[0], sleep=sleep)
-    for _ in range(3):
-        with gate.hold("a.example"):
-            pass
-    with gate.hold("b.example"):  # another host: no wait
-        pass
-    assert slept == [0.5, 0.5]

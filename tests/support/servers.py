@@ -158,8 +158,8 @@ class PretendPublic(Resolver):
     Why: no public server is reachable from a test, and the guard must still be seen to refuse the
     private addresses (a redirect to 127.0.0.1, 169.254.169.254) that a "public" server points to."""
 
-    def __init__(self, names: dict[str, str]):
-        super().__init__(ttl=0)
+    def __init__(self, names: dict[str, str], trusted: frozenset = frozenset()):
+        super().__init__(ttl=0, trusted=trusted)
         self.names = names
 
     def checked_addresses(self, host, port, allow_private=False, timeout=None):
