@@ -1,6 +1,7 @@
 """Shared test fixtures: where the shared real data lives, and how to run a job and read its counters."""
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -10,6 +11,10 @@ from models.corpus import DEFAULT_DATA_DIR
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED_DATA = DEFAULT_DATA_DIR  # ../shared/data, or $CCIMG_SHARED_DATA
+
+# Subprocesses (mrjob's local and Spark runners' tasks, `python -m ...` commands) import this checkout, not the
+# one the venv's editable install points to: a test of a worktree must run that worktree's code everywhere.
+os.environ["PYTHONPATH"] = os.pathsep.join([str(REPO), *filter(None, [os.environ.get("PYTHONPATH")])])
 
 
 def shared_path(*parts: str) -> Path:
