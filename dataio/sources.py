@@ -50,14 +50,19 @@ def _deadline_left(deadline: float | None, what: str) -> float:
     return left
 
 
+def _shown(path: str, limit: int = 200) -> str:
+    """A path for a message: repr'd (surrogate escapes and control characters visible) and bounded."""
+    return repr(path[:limit] + ("..." if len(path) > limit else ""))
+
+
 def _os_error(exc: OSError, path: str) -> FetchError:
     """The FetchError for an OSError on a local path: the errno's name and text, never file contents."""
     if isinstance(exc, (FileNotFoundError, NotADirectoryError)):
-        return FetchError("not_found", f"no such file: {path!r}")
+        return FetchError("not_found", f"no such file: {_shown(path)}")
     if isinstance(exc, PermissionError):
-        return FetchError("access_denied", f"{path!r}: permission denied")
+        return FetchError("access_denied", f"{_shown(path)}: permission denied")
     name = errno.errorcode.get(exc.errno or 0, "OSError")
-    return FetchError("io_error", f"{path!r}: {name} ({exc.strerror or type(exc).__name__})")
+    return FetchError("io_error", f"{_shown(path)}: {name} ({exc.strerror or type(exc).__name__})")
 
 
 def open_local(path: str) -> io.BufferedReader:
@@ -70,7 +75,7 @@ def open_local(path: str) -> io.BufferedReader:
     try:
         fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOCTTY | os.O_CLOEXEC)
     except ValueError:  # an embedded NUL byte
-        raise FetchError("bad_path", f"{path!r}: not a usable file name") from None
+        raise FetchError("bad_path", f"{_shown(path)}: not a usable file name") from None
     except OSError as exc:
         raise _os_error(exc, path) from None
     try:
@@ -78,7 +83,7 @@ def open_local(path: str) -> io.BufferedReader:
         if not stat.S_ISREG(mode):
             what = ("a directory" if stat.S_ISDIR(mode) else "a FIFO" if stat.S_ISFIFO(mode)
                     else "a device" if stat.S_ISCHR(mode) or stat.S_ISBLK(mode) else "not a regular file")
-            raise FetchError("not_a_file", f"{path!r} is {what}: only regular files are read")
+            raise FetchError("not_a_file", f"{_shown(path)} is {what}: only regular files are read")
         flags = fcntl.fcntl(fd, fcntl.F_GETFL)
         fcntl.fcntl(fd, fcntl.F_SETFL, flags & ~os.O_NONBLOCK)
         return io.BufferedReader(_LocalRaw(fd, path), buffer_size=STREAM_BUFFER)
@@ -111,7 +116,7 @@ class _LocalRaw(io.RawIOBase):
         try:
             return self._file.seek(offset, whence)
         except (OSError, OverflowError, ValueError):
-            raise FetchError("bad_range", f"{self._path!r}: cannot seek to byte {offset}") from None
+            raise FetchError("bad_range", f"{_shown(self._path)}: cannot seek to byte {offset}") from None
 
     def seekable(self) -> bool:
         return True
@@ -289,8 +294,8 @@ def _local_range(path: str, offset: int, length: int) -> bytes:
         try:
             f.seek(offset)
         except (OverflowError, ValueError):
-            raise FetchError("bad_range", f"{path!r}: cannot seek to byte {offset}") from None
+            raise FetchError("bad_range", f"{_shown(path)}: cannot seek to byte {offset}") from None
         data = f.read(length)
     if len(data) < length:
-        raise FetchError("short_range", f"{path!r}: asked for {length} bytes at {offset}, the file has {len(data)}")
+        raise FetchError("short_range", f"{_shown(path)}: asked for {length} bytes at {offset}, got {len(data)}")
     return data

@@ -49,6 +49,8 @@ _NO_NESTING = frozenset(
 _RAW_TEXT = frozenset({"script", "style", "textarea", "title", "xmp", "iframe", "noembed", "noframes"})
 _RAW_TEXT_END = {name: re.compile(f"</{name}", re.I) for name in _RAW_TEXT}
 _TAG = re.compile(r"<(/?)([A-Za-z][^\s/>]*)")
+# What the parsers raise when an allocation fails under RLIMIT_AS (selectolax does not raise MemoryError).
+_OUT_OF_MEMORY = frozenset({"MemoryError", "SelectolaxError"})
 
 
 @dataclass(frozen=True)
@@ -191,6 +193,9 @@ def run_guarded(fn: Callable[[], T], seconds: float, memory: int) -> T:
         raise PageSkipped("parse memory limit", f"the page needed more than {memory >> 20} MiB to parse")
     if kind == "skipped":
         raise value
+    if value in _OUT_OF_MEMORY:
+        raise PageSkipped("parse memory limit", f"the parser gave up ({value}) within a {memory >> 20} MiB memory "
+                                                "limit")
     raise RuntimeError(f"the guarded parse failed with {value}")
 
 
