@@ -24,6 +24,7 @@ from ccimg.selection.query import IndexServerError
 from network.guard import Resolver
 from network.http import HttpClient
 from tests.support.servers import Fail, FlakyHTTPServer, PretendPublic, Serve
+from tests.unit.test_network_retry import FakeTime
 
 HOST = "127.0.0.1"
 
@@ -211,19 +212,6 @@ def test_warc_paths_listing_with_file_names_outside_the_source_base(capsys, tmp_
 
 
 # -- politeness ------------------------------------------------------------------------------------
-class FakeClock:
-    def __init__(self):
-        self.now = 0.0
-        self.sleeps: list[float] = []
-
-    def clock(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        self.now += seconds
-
-
 @pytest.fixture
 def flaky(tmp_path):
     (tmp_path / "x").mkdir()
@@ -235,7 +223,7 @@ def flaky(tmp_path):
 def test_min_interval_per_host(flaky):
     """1 s between requests to a remote index (here `index.test`, a name that stands for a public server on
     127.0.0.1), none between requests to a loopback one, by the session's own clock."""
-    fake = FakeClock()
+    fake = FakeTime()
     client = HttpClient(timeout=5.0, resolver=PretendPublic({"index.test": HOST}, trusted={(HOST, flaky.port)}))
     session = PoliteSession(sleep=fake.sleep, clock=fake.clock, client=client)
     starts = []
@@ -249,7 +237,7 @@ def test_min_interval_per_host(flaky):
 
 
 def test_backoff_is_bounded_and_honours_retry_after(flaky):
-    fake = FakeClock()
+    fake = FakeTime()
     session = PoliteSession(retries=4, backoff=1.0, sleep=fake.sleep, clock=fake.clock, trusted=(flaky.url,))
     flaky.script("x/cdx", [Fail(503), Fail(429, (("Retry-After", "7"),)), Fail(503)], then=Serve())
     assert session.get(flaky.url + "x/cdx").status == 200
@@ -264,7 +252,7 @@ def test_backoff_is_bounded_and_honours_retry_after(flaky):
 
 
 def test_retry_after_of_a_day_waits_at_most_max_backoff(flaky):
-    fake = FakeClock()
+    fake = FakeTime()
     session = PoliteSession(retries=1, backoff=0.01, max_backoff=5.0, sleep=fake.sleep, clock=fake.clock,
                             trusted=(flaky.url,))
     flaky.script("x/cdx", [Fail(429, (("Retry-After", "86400"),))], then=Serve())
@@ -276,7 +264,7 @@ def test_an_unknown_host_fails_at_once():
     def no_such_name(host, port):
         raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
 
-    fake = FakeClock()
+    fake = FakeTime()
     session = PoliteSession(retries=6, sleep=fake.sleep, clock=fake.clock,
                             client=HttpClient(timeout=5.0, resolver=Resolver(lookup=no_such_name)))
     with pytest.raises(IndexServerError, match="cannot resolve index.commoncrawl.org"):
