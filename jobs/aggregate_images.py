@@ -19,7 +19,7 @@ import hashlib
 from mrjob.job import MRJob
 from mrjob.step import MRStep
 
-from jobs.failed_lines import FAILED_KEY
+from jobs.failed_lines import FAILED_FIELD, FAILED_KEY
 from jobs.protocols import JSONLinesValueProtocol
 
 MAX_LIST = 20
@@ -147,6 +147,11 @@ class AggregateImagesJob(ImageAggregation, MRJob):
 
     def mapper_records(self, _, rec):
         self.increment_counter("input", "records")
+        if isinstance(rec, dict) and FAILED_FIELD in rec:
+            # an extraction run's failed input line (its --output-dir files keep them): passed through as it is
+            self.increment_counter("input", "failed-line records")
+            yield FAILED_KEY, rec
+            return
         if not isinstance(rec, dict) or not rec.get("img_url"):
             self.increment_counter("errors", "record without img_url")
             return

@@ -240,6 +240,8 @@ def test_aggregation_is_linear_in_the_pages_of_one_image():
 
 
 def test_aggregate_job_with_one_image_on_many_pages(tmp_path):
+    """jobs.aggregate_images over an extraction's --output-dir files: one image on 3,000 pages, and a failed-line
+    record among them, which is passed through (not counted as a broken record)."""
     from jobs.aggregate_images import AggregateImagesJob
 
     recs = tmp_path / "recs.jsonl"
@@ -247,8 +249,11 @@ def test_aggregate_job_with_one_image_on_many_pages(tmp_path):
         for i in range(3000):
             f.write(json.dumps({"img_url": "http://cdn/logo.png", "page_url": f"http://e.example/{i}",
                                 "page_host": "e.example", "alt": "logo", "element": "img"}) + "\n")
-    rows, counters = run_job(AggregateImagesJob, ["-r", "inline", str(recs)])
+        f.write(json.dumps({"failed_line": "x.warc.gz", "error": "fetch_not_found", "message": "no"}) + "\n")
+    failed: list = []
+    rows, counters = run_job(AggregateImagesJob, ["-r", "inline", str(recs)], failed)
     assert rows == [{**rows[0], "img_url": "http://cdn/logo.png", "occurrences": 3000, "pages": 3000, "sites": 1}]
+    assert [f["failed_line"] for f in failed] == ["x.warc.gz"] and "errors" not in counters
 
 
 # -- pages --------------------------------------------------------------------------------------

@@ -294,6 +294,7 @@ class Hit:
     range: str | None
     action: str
     at: float = field(default_factory=time.monotonic)
+    user_agent: str | None = None
 
 
 class _FlakyHandler(BaseHTTPRequestHandler):
@@ -322,7 +323,8 @@ class _FlakyHandler(BaseHTTPRequestHandler):
     def _answer(self, head: bool) -> None:
         path = self.path.split("?", 1)[0]
         action = self.server.flaky.next_action(path)
-        self.server.flaky.record(Hit(path, self.headers.get("Range"), type(action).__name__))
+        self.server.flaky.record(Hit(path, self.headers.get("Range"), type(action).__name__,
+                                     user_agent=self.headers.get("User-Agent")))
         if isinstance(action, Fail):
             body = f"{action.status} scripted failure\n".encode()
             self.send_response(action.status)
