@@ -287,15 +287,15 @@ class ImageExtractor:
                 raw, src_attr = _media_link_source(tag, attrs)
                 if raw is None:
                     continue  # an ordinary link: not an image candidate at all
-            if len(raw) > max_url:
-                result.skipped["url_too_long"] += 1
-                continue
             scheme = raw.split(":", 1)[0].lower() if ":" in raw[:12] else ""
             if scheme == "data":
                 result.skipped["data_url"] += 1
                 continue
             if scheme == "javascript":
                 result.skipped["javascript_url"] += 1
+                continue
+            if len(raw) > max_url:
+                result.skipped["url_too_long"] += 1
                 continue
             try:
                 img_url, img_scheme, img_host = _resolve(base, base_scheme, raw)
