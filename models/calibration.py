@@ -1,10 +1,17 @@
-"""Calibrated probabilities and a decision threshold chosen on held-out sites, as one estimator.
+"""Calibrated probabilities and decision thresholds chosen on held-out sites, as one estimator.
 
 Why: a forest's vote share is not a probability, and a crawler needs a threshold set for what it
-wants (the best F1avg, or "keep 95% of the big images").  `CalibratedThreshold` fits its
-estimator on site-disjoint folds of the training data, collects the out-of-fold scores, fits an
-isotonic map from score to probability on them, and picks thresholds on the calibrated
-out-of-fold probabilities; then it refits the estimator on all the training data.
+wants.  `CalibratedThreshold` fits its estimator on site-disjoint folds of the training data,
+collects the out-of-fold scores, fits an isotonic map from score to probability on them, and
+keeps what the operating points need; then it refits the estimator on all the training data.
+
+Operating points, both chosen on the out-of-fold (held-out) probabilities of the training run:
+  * a recall target for BIG (`recall_threshold(r)`, any r): the crawler's default, since a
+    filter's first duty is not to lose BIG images (`DEFAULT_RECALL`, stored in the model file);
+  * "f1": the threshold with the best mean F1 of BIG and SMALL (`threshold_`).
+Where exact signals decide some images before the model (`models.decision`), the recall target
+counts the BIG images they keep: `set_exact_kept` tells how many, so the model's threshold is set
+for the recall of all BIG images, not of those left to it.
 """
 from __future__ import annotations
 
@@ -12,7 +19,8 @@ import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, clone
 from sklearn.isotonic import IsotonicRegression
 
-RECALL_TARGETS = (0.90, 0.95, 0.99)
+RECALL_TARGETS = (0.90, 0.95, 0.99)  # reported by every evaluation
+DEFAULT_RECALL = 0.95
 
 
 def _take(X, idx):
@@ -46,7 +54,7 @@ def recall_threshold(y: np.ndarray, p: np.ndarray, recall: float) -> float:
 
 
 class CalibratedThreshold(ClassifierMixin, BaseEstimator):
-    """An estimator with isotonic-calibrated probabilities and thresholds tuned out of fold."""
+    """An estimator with isotonic-calibrated probabilities and operating points chosen out of fold."""
 
     def __init__(self, estimator=None, n_folds: int = 3):
         self.estimator = estimator
@@ -70,13 +78,49 @@ class CalibratedThreshold(ClassifierMixin, BaseEstimator):
             oof[test] = est.predict_proba(_take(X, test))[:, 1]
         ok = ~np.isnan(oof)
         self.calibrator_ = IsotonicRegression(out_of_bounds="clip", y_min=0.0, y_max=1.0).fit(oof[ok], y[ok])
-        cal = self.calibrator_.predict(oof[ok])
-        self.threshold_ = f1avg_threshold(y[ok], cal)
-        self.recall_thresholds_ = {f"{r:.2f}": recall_threshold(y[ok], cal, r) for r in RECALL_TARGETS}
+        cal = np.full(n, np.nan)
+        cal[ok] = self.calibrator_.predict(oof[ok])
+        self.threshold_ = f1avg_threshold(y[ok], cal[ok])
         self.oof_examples_ = int(ok.sum())
+        self._oof_calibrated = cal  # for set_exact_kept; not needed once the model is fitted
+        self.set_exact_kept(np.zeros(n, dtype=bool), y)
         self.estimator_ = clone(self.estimator).fit(X, y)
         self.classes_ = np.array([0, 1])
         return self
+
+    def set_exact_kept(self, decided: np.ndarray, y, kept_big: int = 0) -> None:
+        """Base the recall targets on the training examples left to the model (`decided` False) and on
+        `kept_big`, the BIG training examples the exact signals keep without the model."""
+        y = np.asarray(y).astype(int)
+        cal = self._oof_calibrated
+        left = (~np.asarray(decided, dtype=bool)) & (y == 1) & ~np.isnan(cal)
+        # the out-of-fold probabilities of the BIG examples the model decides, highest first
+        self.big_scores_ = np.sort(cal[left].astype(np.float32))[::-1].copy()
+        self.big_exact_kept_ = int(kept_big)
+        self.big_total_ = int((y == 1).sum())
+
+    def drop_fit_data(self) -> None:
+        """Forget the out-of-fold probabilities (kept after fit for set_exact_kept): not saved with the model."""
+        self.__dict__.pop("_oof_calibrated", None)
+
+    def __getstate__(self):
+        state = super().__getstate__()
+        state.pop("_oof_calibrated", None)
+        return state
+
+    def recall_threshold(self, recall: float) -> float:
+        """The highest threshold on p_big that keeps `recall` of the BIG training examples (held out)."""
+        if not 0.0 < recall <= 1.0:
+            raise ValueError(f"a recall target is a share of BIG images in (0, 1], got {recall}")
+        need = int(np.ceil(recall * self.big_total_ - 1e-9)) - self.big_exact_kept_
+        if need <= 0 or len(self.big_scores_) == 0:
+            return 1.0 + 1e-9  # the exact signals alone keep that many: the model keeps nothing
+        return float(self.big_scores_[min(need, len(self.big_scores_)) - 1])
+
+    @property
+    def recall_thresholds_(self) -> dict[str, float]:
+        """The thresholds of the reported recall targets (0.90, 0.95, 0.99), by "0.95"-style keys."""
+        return {f"{r:.2f}": self.recall_threshold(r) for r in RECALL_TARGETS}
 
     def predict_proba(self, X):
         raw = self.estimator_.predict_proba(X)[:, 1]
@@ -84,4 +128,4 @@ class CalibratedThreshold(ClassifierMixin, BaseEstimator):
         return np.column_stack([1 - p, p])
 
     def predict(self, X):
-        return (self.predict_proba(X)[:, 1] >= self.threshold_).astype(int)
+        return (self.predict_proba(X)[:, 1] >= self.recall_threshold(DEFAULT_RECALL)).astype(int)

@@ -10,6 +10,14 @@ records the job emits, counted the same way:
     (`url or canonical_url`; pages without either are skipped and counted).
 Every record also gets `collection` (where the page came from): the unit left out in
 leave-one-collection-out evaluation.
+
+With `stated=True`, the sizes pages state about image files besides `<img>` attributes
+(`features.page.stated_sizes`: srcset `w` candidates, og:image, JSON-LD ImageObject, icon sizes)
+become labels too (`stated_width`, `stated_height`, `stated_by`): on the occurrence of that URL
+where the page has one, else on a new record: a copy of the element's record with the candidate's
+URL for a srcset candidate (its srcset, sizes and declared size hidden: they state the label), a
+record with the URL alone for the others (element `meta` or `link`); new records carry
+`origin: "stated"`.
 """
 from __future__ import annotations
 
@@ -24,6 +32,9 @@ from dataio.image_header import image_size
 from dataio.warc import Record, WarcFormatError, crawl_from_name, iter_records as iter_warc_records
 from features.page.from_record import images_of_record
 from features.page.images import ImageExtractor
+from features.page.stated_sizes import stated_sizes
+from features.urls import host_of
+from models.labels import hide_declared_size
 
 # ../shared/data beside the repository, or where CCIMG_SHARED_DATA says
 DEFAULT_DATA_DIR = Path(os.environ.get("CCIMG_SHARED_DATA", Path(__file__).resolve().parents[2] / "shared" / "data"))
@@ -40,9 +51,10 @@ def html_record(url: str, body: bytes, charset: str | None = None) -> Record:
 class CorpusReader:
     """Reads the shared corpus into image records, keeping the job's counts in `counts`."""
 
-    def __init__(self, data_dir: Path = DEFAULT_DATA_DIR, parser: str = "lexbor"):
+    def __init__(self, data_dir: Path = DEFAULT_DATA_DIR, parser: str = "lexbor", stated: bool = True):
         self.data_dir = Path(data_dir)
         self.extractor = ImageExtractor(parser)
+        self.stated = stated
         self.counts: Counter = Counter()
 
     def _images(self, record: Record, filename: str, collection: str) -> list[dict]:
@@ -56,9 +68,56 @@ class CorpusReader:
             self.counts["errors", f"process_record_{type(exc).__name__}"] += 1
             return []
         self.counts.update(found.counts)
-        for img in found.images:
+        images = found.images
+        if self.stated and found.counts.get(("pages", "html")):
+            images = images + self._stated_records(record, images)
+        for img in images:
             img["collection"] = collection
-        return found.images
+        return images
+
+    def _stated_records(self, record: Record, images: list[dict]) -> list[dict]:
+        """Attach the page's stated sizes to its occurrences, and return the new records (see the module doc)."""
+        try:
+            statements = stated_sizes(record.payload(), record.url or "")
+        except Exception:  # noqa: BLE001 - a label source must never cost the page's records
+            self.counts["errors", "stated_sizes"] += 1
+            return []
+        by_url: dict[str, list[dict]] = {}
+        for img in images:
+            by_url.setdefault(img["img_url"], []).append(img)
+        new: dict[str, dict] = {}
+        for st in statements:
+            self.counts["stated", st.source + (" (width only)" if st.height is None else "")] += 1
+            if st.height is None:
+                continue  # a width alone decides no class of the paper's
+            label = {"stated_width": st.width, "stated_height": st.height, "stated_by": st.source}
+            if st.url in by_url:
+                for img in by_url[st.url]:
+                    if "stated_by" not in img:
+                        img.update(label)
+                continue
+            if st.url in new:
+                continue
+            rec = self._record_for(st, images, record.url or "")
+            rec.update(label)
+            rec["origin"] = "stated"  # not an occurrence on the page: a label source
+            new[st.url] = rec
+        return list(new.values())
+
+    @staticmethod
+    def _record_for(st, images: list[dict], page_url: str) -> dict:
+        if st.source == "srcset":
+            element = next((img for img in images if img.get("srcset") and st.url.rsplit("/", 1)[-1] in img["srcset"]),
+                           None)
+            if element is not None:
+                rec = hide_declared_size(element)
+                rec.update({"img_url": st.url, "src": st.url, "srcset": None, "sizes": None, "src_attr": "srcset"})
+                rec["img_host"] = host_of(st.url)
+                rec["same_domain"] = rec["img_host"] == rec.get("page_host")
+                return rec
+        page_host = host_of(page_url)
+        return {"page_url": page_url, "img_url": st.url, "element": "link" if st.source == "icon" else "meta",
+                "page_host": page_host, "img_host": host_of(st.url), "same_domain": host_of(st.url) == page_host}
 
     def html_more(self, limit: int | None = None) -> Iterator[dict]:
         root = self.data_dir / "html-more"

@@ -1,11 +1,18 @@
 """The decision rules, written once: which exact signal decides an image's class before any model.
 
-Order, best first (`record_decisions`): the declared size (both `width` and `height` attributes),
-then the image's own `srcset` `w` descriptor, then a size written into its URL.  A bare URL has
-only the last (`url_decisions`).  What is left undecided goes to the model (`models.score`).
+Order, best first (`record_decisions`): the declared size (both `width` and `height` attributes;
+for a line of `--aggregate` output, the sizes its occurrences declare, where they agree), then the
+image's own `srcset` `w` descriptor, then a size written into its URL.  A bare URL has only the
+last (`url_decisions`).  What is left undecided goes to the model (`models.score`).
 
 A side at most 400 px rules BIG out; both sides above 400 decide BIG; one side alone, or a longest
-side above 400, does not decide.
+side above 400, does not decide.  Labels (what a crawler gets):
+  BIG     both sides over 400 px: fetch;
+  SMALL   both sides under 200 px, or one stated side (or the longest) under 200 px;
+  MEDIUM  a stated size between the classes (e.g. 800x110, 300x300), or one stated side of 200-400 px:
+          not BIG, so not fetched by default, and not SMALL either.
+The model's own decisions are BIG or SMALL (it was trained on the two classes; SMALL then means
+"not predicted BIG at the operating point").
 """
 from __future__ import annotations
 
@@ -13,6 +20,7 @@ from dataclasses import dataclass
 
 from features.model_inputs.size_signals import (
     BIG_MIN,
+    SMALL_MAX,
     SizeSignal,
     declared_size,
     sizes_of,
@@ -23,11 +31,16 @@ from features.urls import url_of
 
 @dataclass(frozen=True)
 class Decision:
-    label: str  # BIG or SMALL ("not BIG" where the size is in between)
+    label: str  # BIG, MEDIUM or SMALL
     p_big: float
     reason: str  # declared, srcset, url-pattern
     width: int | None = None
     height: int | None = None
+
+
+def _not_big(sides: list[int]) -> str:
+    """SMALL or MEDIUM for an image known not to be BIG, from the sides known (one or both)."""
+    return "SMALL" if max(sides) < SMALL_MAX else "MEDIUM"
 
 
 def decide_from_size(sig: SizeSignal) -> Decision | None:
@@ -37,13 +50,46 @@ def decide_from_size(sig: SizeSignal) -> Decision | None:
         return None
     if sig.pattern.endswith("-longest"):
         if w <= BIG_MIN:  # the longest side is <= 400: the image cannot be BIG
-            return Decision("SMALL", 0.0, sig.reason, w, h)
+            return Decision(_not_big([w]), 0.0, sig.reason, w, h)
         return None
     if (w is not None and w <= BIG_MIN) or (h is not None and h <= BIG_MIN):
-        return Decision("SMALL", 0.0, sig.reason, w, h)
+        known = [v for v in (w, h) if v is not None]
+        return Decision(_not_big(known), 0.0, sig.reason, w, h)
     if w is not None and h is not None:
         return Decision("BIG", 1.0, sig.reason, w, h)
     return None
+
+
+def aggregate_declared_size(rec: dict) -> SizeSignal | None:
+    """The declared size of an `--aggregate` line (`declared_sizes`: "WxH" of its occurrences), where
+    every stated size gives the same decision: the largest of them; None where they disagree or none
+    states both sides."""
+    sizes = rec.get("declared_sizes")
+    if not isinstance(sizes, list) or not sizes:
+        return None
+    parsed = []
+    for text in sizes:
+        w, _, h = str(text).partition("x")
+        sig = declared_size({"width_attr": w, "height_attr": h})
+        if sig is None:
+            return None
+        parsed.append(sig)
+    labels = {d.label if (d := decide_from_size(sig)) else None for sig in parsed}
+    if len(labels) != 1 or None in labels:
+        return None
+    return max(parsed, key=lambda sig: (sig.width * sig.height, sig.width))
+
+
+def declared_decision(rec: dict) -> Decision | None:
+    """The declared size's decision: the width/height attributes of an occurrence, or the sizes an
+    aggregate line's occurrences declare."""
+    if rec.get("width_attr") is not None and rec.get("height_attr") is not None:
+        sig = declared_size(rec)
+    elif rec.get("declared_sizes"):
+        sig = aggregate_declared_size(rec)
+    else:
+        return None
+    return decide_from_size(sig) if sig else None
 
 
 def url_decisions(urls: list[str]) -> list[Decision | None]:
@@ -56,10 +102,7 @@ def record_decisions(records: list[dict]) -> list[Decision | None]:
     by_url = url_decisions([url_of(r) for r in records])
     out = []
     for rec, from_url in zip(records, by_url):
-        d = None
-        if rec.get("width_attr") is not None and rec.get("height_attr") is not None:
-            sig = declared_size(rec)
-            d = decide_from_size(sig) if sig else None
+        d = declared_decision(rec)
         if d is None and rec.get("srcset"):
             sig = srcset_size(rec)
             d = decide_from_size(sig) if sig else None

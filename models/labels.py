@@ -4,7 +4,12 @@ Label sources, best first:
   * ``true``: the image's real pixel size, decoded from the image itself (an image record in the
     same WARC as the page, or a header-only probe); records carry it as `true_width`/`true_height`,
     or a `--labels` file maps `img_url` to it;
-  * ``declared``: both HTML attributes `width` and `height` as plain pixel numbers.
+  * ``declared``: both HTML attributes `width` and `height` as plain pixel numbers (or, for a line
+    of `--aggregate` output, the sizes its occurrences declare, where they agree);
+  * ``stated:<where>``: a size the page states about the file elsewhere (`stated_width`,
+    `stated_height`, `stated_by`: srcset `w` candidates, og:image, JSON-LD, icon sizes; see
+    `features.page.stated_sizes`).  Training uses them; evaluations report on true and declared
+    labels only, so that their figures compare with the paper's and with earlier runs.
 Images in between (neither BIG nor SMALL) are dropped from training and evaluation.
 
 When the declared size is the label, the features must not see it: the model exists for the
@@ -22,6 +27,7 @@ import numpy as np
 
 from dataio.tables import loads, open_text
 from features.model_inputs.size_signals import declared_size, size_class
+from models.decision import aggregate_declared_size
 
 _STYLE_SIZE_DECL = re.compile(r"(?:min-|max-)?(?:width|height)\s*:[^;]*;?", re.I)
 
@@ -31,6 +37,8 @@ def hide_declared_size(rec: dict) -> dict:
     out = dict(rec)
     out["width_attr"] = None
     out["height_attr"] = None
+    if "declared_sizes" in out:  # an --aggregate line: the sizes its occurrences declare
+        out["declared_sizes"] = []
     if out.get("style"):
         out["style"] = _STYLE_SIZE_DECL.sub("", out["style"]).strip() or None
     return out
@@ -53,7 +61,8 @@ def true_size(rec: dict, truth: dict | None = None) -> tuple[int, int] | None:
     return None
 
 
-def label_of(rec: dict, truth: dict | None = None, sources: tuple[str, ...] = ("true", "declared")) -> Label | None:
+def label_of(rec: dict, truth: dict | None = None,
+             sources: tuple[str, ...] = ("true", "declared", "stated")) -> Label | None:
     """The record's label from the best available source, None where it is in between or unknown."""
     if "true" in sources:
         ts = true_size(rec, truth)
@@ -61,10 +70,15 @@ def label_of(rec: dict, truth: dict | None = None, sources: tuple[str, ...] = ("
             cls = size_class(*ts)
             return Label(cls, "true", *ts) if cls else None
     if "declared" in sources:
-        d = declared_size(rec)
+        d = declared_size(rec) if "declared_sizes" not in rec else aggregate_declared_size(rec)
         if d is not None:
             cls = size_class(d.width, d.height)
             return Label(cls, "declared", d.width, d.height) if cls else None
+    if "stated" in sources:
+        w, h = rec.get("stated_width"), rec.get("stated_height")
+        if isinstance(w, int) and isinstance(h, int):
+            cls = size_class(w, h)
+            return Label(cls, f"stated:{rec.get('stated_by')}", w, h) if cls else None
     return None
 
 
@@ -84,7 +98,8 @@ class LabelledData:
         return LabelledData([self.records[i] for i in idx], self.y[idx], self.sources[idx])
 
 
-def labelled(records, truth: dict | None = None, sources: tuple[str, ...] = ("true", "declared")) -> LabelledData:
+def labelled(records, truth: dict | None = None,
+             sources: tuple[str, ...] = ("true", "declared", "stated")) -> LabelledData:
     recs, ys, srcs = [], [], []
     for rec in records:
         lab = label_of(rec, truth, sources)

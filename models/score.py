@@ -19,6 +19,7 @@ import numpy as np
 # The model's own classes, with scikit-learn, are imported with the scoring code, not by the first
 # model load (so `ccimg score` reports the model load alone).
 from features.model_inputs.size_signals import UrlBatch
+from models.calibration import DEFAULT_RECALL
 from models.decision import record_decisions, url_decisions
 from models.model_file import ModelBundle, load
 
@@ -35,7 +36,12 @@ class Scores:
 
 
 class Scorer:
-    """Scores batches with a model bundle; threshold from the model unless recall/threshold is given.
+    """Scores batches with a model bundle at an operating point.
+
+    The operating point, in order: `threshold` (a number on p_big, or "f1" for the model's best-F1
+    threshold), else `recall` (a target share of BIG images kept), else the recall target stored in
+    the model file (`metadata["default_recall"]`, 95%: a crawler filter's first duty is not to lose
+    BIG images).  Recall thresholds were chosen on held-out data of the training run.
 
     An exact decision keeps its label; its p_big is the BIG share measured for that reason and
     label on the training data (`metadata["exact_p"]`), so that ranking by p_big (to reach a
@@ -43,23 +49,30 @@ class Scorer:
     """
 
     def __init__(self, bundle: ModelBundle | str | Path | None = None, recall: float | None = None,
-                 threshold: float | None = None, exact: bool = True):
+                 threshold: float | str | None = None, exact: bool = True):
         if bundle is None or isinstance(bundle, (str, Path)):
             bundle = load(bundle or DEFAULT_MODEL)
+        if recall is not None and not 0.0 < recall <= 1.0:
+            raise ValueError(f"--recall is a share of BIG images in (0, 1], e.g. 0.95; got {recall}")
+        if isinstance(threshold, str) and threshold != "f1":
+            raise ValueError(f"--threshold is a number on p_big or 'f1'; got {threshold!r}")
         self.bundle = bundle
         self.recall = recall
         self.fixed_threshold = threshold
         self.exact = exact
 
+    @property
+    def default_recall(self) -> float:
+        return float(self.bundle.metadata.get("default_recall", DEFAULT_RECALL))
+
     def threshold_for(self, estimator) -> float:
+        if self.fixed_threshold == "f1":
+            return float(getattr(estimator, "threshold_", 0.5))
         if self.fixed_threshold is not None:
-            return self.fixed_threshold
-        if self.recall is not None and hasattr(estimator, "recall_thresholds_"):
-            key = f"{self.recall:.2f}"
-            if key not in estimator.recall_thresholds_:
-                raise ValueError(f"no threshold for recall {self.recall}; have {sorted(estimator.recall_thresholds_)}")
-            return estimator.recall_thresholds_[key]
-        return float(getattr(estimator, "threshold_", 0.5))
+            return float(self.fixed_threshold)
+        if hasattr(estimator, "recall_threshold"):
+            return estimator.recall_threshold(self.recall if self.recall is not None else self.default_recall)
+        return 0.5
 
     def score(self, items: list) -> Scores:
         n = len(items)

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from models.decision import record_decisions
+from models.decision import record_decisions, url_decisions
 from models.evaluate import evaluate
 from models.labels import LabelledData, labelled
 from models.methods import OUR_METHODS, build
@@ -23,16 +23,37 @@ from models.split import is_test_site, record_site
 
 @dataclass
 class Prepared:
+    """Labelled examples with the site (registered domain) and the collection each came from."""
+
     data: LabelledData
     sites: np.ndarray
+    collections: np.ndarray
 
     def subset(self, mask) -> "Prepared":
-        return Prepared(self.data.subset(mask), self.sites[np.flatnonzero(mask)])
+        idx = np.flatnonzero(mask)
+        return Prepared(self.data.subset(mask), self.sites[idx], self.collections[idx])
+
+    @property
+    def evaluated(self) -> np.ndarray:
+        """The examples evaluations report on: true and declared labels (not the stated sizes)."""
+        return np.array([not str(s).startswith("stated") for s in self.data.sources], dtype=bool)
+
+    def for_evaluation(self) -> "Prepared":
+        return self.subset(self.evaluated)
 
 
-def prepare(records, truth: dict | None = None, sources=("true", "declared")) -> Prepared:
+def collection_of(rec) -> str:
+    """Where a record came from (`collection`, set by models.corpus), or its site where that is missing
+    (a user's own records: each site then counts as a collection of its own)."""
+    if isinstance(rec, dict) and rec.get("collection"):
+        return str(rec["collection"])
+    return record_site(rec)
+
+
+def prepare(records, truth: dict | None = None, sources=("true", "declared", "stated")) -> Prepared:
     data = labelled(records, truth, sources)
-    return Prepared(data, np.array([record_site(r) for r in data.records], dtype=object))
+    return Prepared(data, np.array([record_site(r) for r in data.records], dtype=object),
+                    np.array([collection_of(r) for r in data.records], dtype=object))
 
 
 def split_by_site(prep: Prepared, test_share: float = 0.25) -> tuple[Prepared, Prepared]:
@@ -41,29 +62,51 @@ def split_by_site(prep: Prepared, test_share: float = 0.25) -> tuple[Prepared, P
 
 
 def fit_method(method: str, train: Prepared, trees: int = 30, k: int = 1000, seed: int = 0, **kw):
-    """Fit a named method on the training side (ours: with site-grouped calibration folds)."""
+    """Fit a named method on the training side (ours: with site-grouped calibration folds, and recall
+    targets that count the BIG images the exact signals keep before the model)."""
     est = build(method, trees=trees, k=k, n_train=len(train.data), seed=seed, **kw)
-    if method in OUR_METHODS:
-        return est.fit(train.data.records, train.data.y, groups=train.sites)
-    return est.fit(train.data.records, train.data.y)
+    if method not in OUR_METHODS:
+        return est.fit(train.data.records, train.data.y)
+    est.fit(train.data.records, train.data.y, groups=train.sites)
+    if method == "ours-url":
+        decisions = url_decisions([r["img_url"] for r in train.data.records])
+    else:
+        decisions = record_decisions(train.data.records)
+    # recall targets are set on the examples evaluations count (true and declared labels)
+    counted = train.evaluated
+    decided = np.array([d is not None for d in decisions], dtype=bool) | ~counted
+    kept_big = sum(1 for d, y, c in zip(decisions, train.data.y, counted)
+                   if c and d is not None and d.label == "BIG" and y == 1)
+    est.set_exact_kept(decided, np.where(counted, train.data.y, 0), kept_big)
+    est.drop_fit_data()
+    return est
 
 
-def predict(method: str, est, test: Prepared, exact: bool = True, exact_p: dict | None = None):
-    """(p_big, predicted labels 0/1, reasons) on a test side; exact signals only for our methods."""
+def predict(method: str, est, test: Prepared, exact: bool = True, exact_p: dict | None = None,
+            input_kind: str = "record"):
+    """(p_big, predicted labels 0/1, reasons) on a test side; exact signals only for our methods.
+
+    input_kind "url" gives every method the image URL alone (a record model then sees no HTML).
+    """
     records = test.data.records
+    if method == "ours-url":
+        input_kind = "url"
+    items = [r["img_url"] for r in records] if input_kind == "url" else records
     if method in OUR_METHODS:
         kind = "url" if method == "ours-url" else "record"
-        items = [r["img_url"] for r in records] if kind == "url" else records
         bundle = ModelBundle({kind: est}, {"exact_p": exact_p or {}})
         scores = Scorer(bundle, exact=exact).score(items)
         return scores.p_big, np.array([lab == "BIG" for lab in scores.label], dtype=int), scores.reason
-    p = est.predict_proba(records)[:, 1]
+    p = est.predict_proba(items)[:, 1]
     return p, (p >= 0.5).astype(int), ["model"] * len(p)
 
 
-def evaluate_model(method: str, est, test: Prepared, exact: bool = True, exact_p: dict | None = None) -> dict:
-    p, pred, reasons = predict(method, est, test, exact, exact_p)
-    return evaluate(test.data.y, p, pred, sites=test.sites, reasons=reasons)
+def evaluate_model(method: str, est, test: Prepared, exact: bool = True, exact_p: dict | None = None,
+                   input_kind: str = "record") -> dict:
+    """The metrics on a test side: F1 at p_big >= 0.5 (calibrated probabilities for ours, the forest
+    vote for the paper's methods, as they published), SMALL skipped at recall targets of BIG."""
+    p, _pred, reasons = predict(method, est, test, exact, exact_p, input_kind)
+    return evaluate(test.data.y, p, None, sites=test.sites, reasons=reasons)
 
 
 def exact_calibration(train: Prepared) -> dict:

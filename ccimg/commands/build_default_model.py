@@ -51,6 +51,7 @@ def run(args) -> int:
     records = records_from_shared(args.data_dir, Path(args.records), args.rebuild_records, args.limit_pages)
     prep = prepare(records)
     train, test = split_by_site(prep)
+    test = test.for_evaluation()  # true and declared labels, as every evaluation
     print(f"{len(records):,} records; {len(prep.data):,} labelled; train {len(train.data):,} examples "
           f"/ {len(set(train.sites)):,} sites, test {len(test.data):,} / {len(set(test.sites)):,} sites")
     exact_p = exact_calibration(train)

@@ -42,6 +42,7 @@ def run(args) -> int:
     if args.split != "all":
         train, test = split_by_site(prep, args.test_share)
         prep = test if args.split == "test" else train
+    prep = prep.for_evaluation()  # true and declared labels: stated sizes train, they are not evaluated
     items = [r["img_url"] for r in prep.data.records] if args.input == "url" else prep.data.records
     # Paper methods are evaluated as the paper ran them (the model alone); ours with its exact signals.
     use_exact = args.exact or (not args.no_exact and str(bundle.metadata.get("method", "")).startswith("ours"))

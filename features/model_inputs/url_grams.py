@@ -247,10 +247,13 @@ def select_top(scores: np.ndarray, k: int, eligible: np.ndarray) -> np.ndarray:
 # --------------------------------------------------------------------------- the transformer
 
 class GramVectorizer(TransformerMixin, BaseEstimator):
-    """Binary presence of selected URL grams (or of words of the class/id/alt text).
+    """Binary presence of selected URL grams (or of words of the element's attributes or surroundings).
 
     analyzer: 'ngram' (the paper's NG, n in ngram_range, per piece), 'token' (TOKENS, `\\W+`),
-      or 'attr-words' (words of the element's class, id and alt: our context words).
+      'attr-words' (words of the element's class, id and alt), or 'ancestor-words' (words of the
+      tags, classes and ids of the elements around the image: the record's `ancestors` field).
+    url_part: 'all' (the paper: the whole URL, host included) or 'path' (no scheme and host: grams
+      that a site never seen before can share with the training sites).
     selection: 'trf' (top k per class by trf), 'tsrf' (top k per class by tsrf among grams seen at
       least min_count times, grams contained in a longer selected gram dropped when drop_contained),
       or 'none' (every gram seen at least min_count times in training).
@@ -258,22 +261,30 @@ class GramVectorizer(TransformerMixin, BaseEstimator):
     """
 
     def __init__(self, analyzer: str = "ngram", selection: str = "trf", k: int = 500,
-                 ngram_range: tuple[int, int] = (3, 5), min_count: int = 2, drop_contained: bool = True):
+                 ngram_range: tuple[int, int] = (3, 5), min_count: int = 2, drop_contained: bool = True,
+                 url_part: str = "all"):
         self.analyzer = analyzer
         self.selection = selection
         self.k = k
         self.ngram_range = ngram_range
         self.min_count = min_count
         self.drop_contained = drop_contained
+        self.url_part = url_part
+
+    def _urls(self, X) -> list[str]:
+        urls = [url_of(x) for x in X]
+        if getattr(self, "url_part", "all") == "path":
+            return [url_path(u) for u in urls]
+        return urls
 
     # -- gram extraction, as (rows, hashes) for the batch path or sets for the reference path
     def _documents(self, X) -> list[set[str]]:
         if self.analyzer == "ngram":
-            return [url_ngrams(url_of(x), tuple(self.ngram_range)) for x in X]
+            return [url_ngrams(u, tuple(self.ngram_range)) for u in self._urls(X)]
         if self.analyzer == "token":
-            return [url_tokens(url_of(x)) for x in X]
-        if self.analyzer == "attr-words":
-            return [text_tokens(_attr_text(x)) for x in X]
+            return [url_tokens(u) for u in self._urls(X)]
+        if self.analyzer in _TEXT_OF:
+            return [text_tokens(_TEXT_OF[self.analyzer](x)) for x in X]
         raise ValueError(f"unknown analyzer {self.analyzer!r}")
 
     def fit(self, X, y):
@@ -334,11 +345,12 @@ class GramVectorizer(TransformerMixin, BaseEstimator):
     def transform(self, X):
         n_cols = len(self.grams_)
         if self.analyzer == "token":
-            return _binary_csr(*self._token_entries(_joined_normalised([url_of(x) for x in X])), len(X), n_cols)
+            return _binary_csr(*self._token_entries(_joined_normalised(self._urls(X))), len(X), n_cols)
         if self.analyzer != "ngram":
-            text = "\n".join((_attr_text(x) or "").lower().replace("\n", " ") for x in X)
+            text_of = _TEXT_OF[self.analyzer]
+            text = "\n".join((text_of(x) or "").lower().replace("\n", " ") for x in X)
             return _binary_csr(*self._token_entries(text), len(X), n_cols)
-        urls = [url_of(x) for x in X]
+        urls = self._urls(X)
         # Chunks keep the per-character arrays in cache; each chunk's entries come out sorted, and
         # become its rows' column indices and counts while they are still in cache.
         shift = max(1, n_cols).bit_length()
@@ -380,7 +392,32 @@ def _attr_text(x) -> str | None:
     if isinstance(x, str):
         return None
     parts = [x.get("class"), x.get("id"), x.get("alt")]
-    return " ".join(p for p in parts if p) or None
+    return " ".join(p for p in parts if isinstance(p, str) and p) or None
+
+
+_CAMEL = re.compile(r"(?<=[a-z])(?=[A-Z])")
+_NOT_LETTERS = re.compile(r"[^a-z]+")
+
+
+def _ancestor_text(x) -> str | None:
+    """The words of the `ancestors` field: tags, and class and id names split into their words
+    (`entry-content` -> entry content, `postThumb` -> post thumb, digits dropped)."""
+    if isinstance(x, str):
+        return None
+    text = x.get("ancestors")
+    if not isinstance(text, str) or not text:
+        return None
+    return _NOT_LETTERS.sub(" ", _CAMEL.sub(" ", text).lower()).strip() or None
+
+
+_TEXT_OF = {"attr-words": _attr_text, "ancestor-words": _ancestor_text}
+
+
+def url_path(url: str) -> str:
+    """The URL without its scheme and host (path, query and fragment): what n-grams of 'path' read."""
+    rest = url.split("://", 1)[1] if "://" in url[:16] else url.lstrip("/") if url.startswith("//") else url
+    slash = rest.find("/")
+    return rest[slash:] if slash >= 0 else ""
 
 
 def _drop_contained(grams: np.ndarray, chosen: np.ndarray) -> np.ndarray:

@@ -10,7 +10,7 @@ A backend exposes:
   parse(html, utf8=None) -> doc, base_href(doc) -> str | None,
   candidates(doc) -> [(tag, node)], each element once, in document order,
   attribute(node, name) -> str | None, attributes(node) -> {name: str value}, parent_tag(node),
-  context(node) -> (parent_tag, parent_text, dom_depth, dom_siblings, in_noscript)
+  context(node) -> (parent_tag, parent_text, dom_depth, dom_siblings, in_noscript, ancestors)
 `attribute` reads one attribute without building the dict of all of them: the rules use it to
 drop ordinary links early.  `utf8` is optional: the exact UTF-8 encoding of `html`, which a
 backend that parses bytes (lexbor) may use instead of `html`; the reference ignores it.
@@ -25,10 +25,27 @@ from collections.abc import Iterator
 
 CANDIDATE_TAGS = ("img", "source", "a", "link", "embed", "object", "iframe")
 TEXT_SKIP_TAGS = frozenset({"script", "style", "template"})
+ANCESTORS_MAX = 6  # elements described, nearest first
+ANCESTOR_CHARS = 60  # per element
+ANCESTORS_STOP = frozenset({"body", "html"})
 
 
 def collapse(text: str) -> str:
     return " ".join(text.split())
+
+
+def describe_element(tag: str, cls: str | None, id_: str | None) -> str:
+    """`tag.class1.class2#id`, at most ANCESTOR_CHARS characters: one ancestor in the `ancestors` field.
+
+    Why: the landmarks around an image (figure, article, .entry-content; header, nav, .sidebar,
+    .related, .author) say what the image is on any site, where URL n-grams only know the sites seen.
+    """
+    text = tag
+    if cls:
+        text += "".join("." + c for c in cls.split())
+    if id_:
+        text += "#" + "".join(id_.split())
+    return text[:ANCESTOR_CHARS]
 
 
 class _TextBudget:
@@ -123,21 +140,21 @@ class LexborBackend:
     def attributes(self, node) -> dict:
         return {k: ("" if v is None else v) for k, v in node.attributes.items()}
 
-    def context(self, node) -> tuple[str | None, str, int, int, bool]:
-        """(parent_tag, parent_text, dom_depth, dom_siblings, in_noscript): it depends on the parent
-        only, so it is computed once per parent and page."""
+    def context(self, node) -> tuple[str | None, str, int, int, bool, str]:
+        """(parent_tag, parent_text, dom_depth, dom_siblings, in_noscript, ancestors): it depends on the
+        parent only, so it is computed once per parent and page."""
         parent = node.parent
         if parent is None:
-            return None, "", 0, 0, False
+            return None, "", 0, 0, False, ""
         key = parent.mem_id
         found = self._context_cache.get(key)
         if found is None:
             found = self._context_cache[key] = self._parent_context(parent)
         return found
 
-    def _parent_context(self, parent) -> tuple[str | None, str, int, int, bool]:
+    def _parent_context(self, parent) -> tuple[str | None, str, int, int, bool, str]:
         if parent.tag == "-document":
-            return None, "", 0, 0, False
+            return None, "", 0, 0, False, ""
         depth, noscript = self._depth(parent)
         count = 0
         c = parent.child
@@ -146,7 +163,20 @@ class LexborBackend:
             if tag and not tag.startswith("-"):
                 count += 1
             c = c.next
-        return parent.tag, self._text(parent), depth, count - 1, noscript
+        return parent.tag, self._text(parent), depth, count - 1, noscript, self._ancestors(parent)
+
+    @staticmethod
+    def _ancestors(node) -> str:
+        """The `ancestors` field: `node` and the elements above it, nearest first, up to <body>."""
+        out = []
+        while node is not None and len(out) < ANCESTORS_MAX:
+            tag = node.tag
+            if not tag or tag.startswith("-") or tag in ANCESTORS_STOP:
+                break
+            attrs = node.attrs
+            out.append(describe_element(tag, attrs.get("class"), attrs.get("id")))
+            node = node.parent
+        return " ".join(out)
 
     def _depth(self, node) -> tuple[int, bool]:
         """(number of elements from `node` up to the root, whether one of them is a <noscript>).
@@ -280,13 +310,23 @@ class Bs4Backend:
         depth = len(names)
         noscript = "noscript" in names
         if parent is None or parent.name == "[document]":
-            return None, "", depth, 0, noscript
+            return None, "", depth, 0, noscript, ""
         key = id(parent)
         siblings = self._sibling_cache.get(key)
         if siblings is None:
             siblings = self._sibling_cache[key] = sum(
                 1 for c in parent.contents if isinstance(c, self._tag_cls)) - 1
-        return parent.name, self._text(parent), depth, siblings, noscript
+        return parent.name, self._text(parent), depth, siblings, noscript, self._ancestors(parent)
+
+    @staticmethod
+    def _ancestors(node) -> str:
+        out = []
+        while node is not None and len(out) < ANCESTORS_MAX and node.name not in ANCESTORS_STOP | {"[document]"}:
+            cls, id_ = node.get("class"), node.get("id")
+            out.append(describe_element(node.name, cls if isinstance(cls, str) else None,
+                                        id_ if isinstance(id_, str) else None))
+            node = node.parent
+        return " ".join(out)
 
     def _text(self, node) -> str:
         budget = _TextBudget(self.text_limit)

@@ -311,7 +311,7 @@ class ImageExtractor:
             if len(images) >= max_images:
                 result.skipped["over_image_cap"] += 1 + sum(1 for _ in candidates)  # counted, not examined
                 break
-            parent_tag, parent_text, depth, siblings, in_noscript = backend.context(node)
+            parent_tag, parent_text, depth, siblings, in_noscript, ancestors = backend.context(node)
             srcset = attrs.get("srcset")
             if srcset is None:
                 srcset = attrs.get("data-srcset")
@@ -337,6 +337,7 @@ class ImageExtractor:
                 "rel": cut(attrs.get("rel")),
                 "parent_tag": parent_tag,
                 "parent_text": parent_text,
+                "ancestors": ancestors,
                 "dom_depth": depth,
                 "dom_siblings": siblings,
                 "position": len(images),

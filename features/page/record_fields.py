@@ -28,6 +28,8 @@ FIELDS: dict[str, str] = {
     "rel": "rel attribute of <link>/<a> (raw) or null",
     "parent_tag": "tag name of the parent element",
     "parent_text": "text of the parent element, whitespace collapsed, at most 500 characters",
+    "ancestors": "the parent and the elements above it up to <body>, nearest first, at most 6, each as tag.class#id "
+                 "(at most 60 characters each), space-separated: the landmarks around the image",
     "dom_depth": "number of element ancestors (an <img> directly in <body> has depth 2)",
     "dom_siblings": "number of sibling elements (the parent's element children minus this one)",
     "position": "0-based index of this occurrence among the page's emitted occurrences",

@@ -23,7 +23,7 @@ from multiprocessing import Pool
 from pathlib import Path
 
 _EXPLAINED = re.compile(rb"<template[\s>]|<select[\s>]", re.I)
-TREE_FIELDS = ("parent_tag", "parent_text", "dom_depth", "dom_siblings", "in_noscript")
+TREE_FIELDS = ("parent_tag", "parent_text", "dom_depth", "dom_siblings", "in_noscript", "ancestors")
 
 
 def _without_tree(rec: dict) -> dict:

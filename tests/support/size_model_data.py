@@ -20,7 +20,7 @@ def aeb_records() -> tuple[dict, ...]:
     """Image records of the 181 html-aeb article pages."""
     require("html-aeb", "ground-truth.json")
     from models.corpus import iter_records
-    return tuple(iter_records(DATA, include=("html-aeb",)))
+    return tuple(r for r in iter_records(DATA, include=("html-aeb",)) if r.get("origin") != "stated")
 
 
 @functools.lru_cache(maxsize=None)
@@ -28,7 +28,8 @@ def more_records(pages: int = 300) -> tuple[dict, ...]:
     """Image records of the first `pages` html-more pages (wcxb: many sites, many declared sizes)."""
     require("html-more", "pages.jsonl")
     from models.corpus import iter_records
-    return tuple(iter_records(DATA, limit_pages=pages, include=("html-more",)))
+    records = iter_records(DATA, limit_pages=pages, include=("html-more",))
+    return tuple(r for r in records if r.get("origin") != "stated")
 
 
 @functools.lru_cache(maxsize=None)

@@ -37,10 +37,11 @@ def test_score_a_url_list_with_the_shipped_model(tmp_path):
     assert main(["score", str(src), "-o", str(out)]) == 0
     rows = _read(out)
     assert [r["img_url"] for r in rows] == urls  # one line per input line, same order
-    assert all(0.0 <= r["p_big"] <= 1.0 and r["label"] in ("BIG", "SMALL") and r["reason"] in REASONS
+    assert all(0.0 <= r["p_big"] <= 1.0 and r["label"] in ("BIG", "MEDIUM", "SMALL") and r["reason"] in REASONS
                for r in rows)
     assert {r["reason"] for r in rows} >= {"model", "url-pattern"}
-    assert {r["label"] for r in rows} == {"BIG", "SMALL"}
+    assert {r["label"] for r in rows} >= {"BIG", "SMALL"}
+    assert all(r["reason"] != "model" for r in rows if r["label"] == "MEDIUM")  # only a stated size says MEDIUM
     wp = next(r for r in rows if r["reason"] == "url-pattern")
     assert wp["width"] is not None or wp["height"] is not None
 
