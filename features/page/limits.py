@@ -1,11 +1,12 @@
 """What one page may cost: caps on its size and shape, and a guard around the parse of unusual pages.
 
 Why: an HTML parser's time is not linear in the page for every input.  Measured with lexbor
-(selectolax 1.0.2) on this machine: 10,000 nested <div>s parse in 0.06 s, 20,000 in 0.36 s, 40,000
-in 2.9 s (cubic); misnested formatting elements (``<a><b><i>x</a>`` repeated, the HTML standard's
-"adoption agency" at work) grow quadratically; a 10 MB page of ``<img>`` tags holds 900,000 images,
-each of which would become a record in memory.  A crawl has pages like these (generated junk,
-attacks, broken CMS templates), and one of them must not take a mapper's memory or hours of its time.
+(selectolax 1.0.2) on this machine (``python -m benchmarks.pathological_pages``): 10,000 nested <div>s
+parse in 0.06 s, 20,000 in 0.35 s, 40,000 in 3.0 s (cubic); misnested formatting elements
+(``<a><b><i>x</a>`` repeated, the HTML standard's "adoption agency" at work) grow quadratically; a
+10 MB page of ``<img>`` tags holds 900,000 images, each of which would become a record in memory.  A
+crawl has pages like these (generated junk, attacks, broken CMS templates), and one of them must not take
+a mapper's memory or hours of its time.
 
 The guard, cheap where pages are normal:
   * count the ``<`` bytes of the payload (a C loop over the bytes: an upper bound of the number of
@@ -17,15 +18,17 @@ The guard, cheap where pages are normal:
     mapper already maps plus `max_memory`) and a time limit (`max_seconds`, or less if the record's
     deadline comes first; the child is killed at the deadline): "parse time limit" / "parse memory
     limit".  The child first estimates the nesting depth from the tags (`estimated_depth`): more than
-    `max_depth` is skipped at once ("too deep").
-Measured by ``python -m benchmarks.extract`` (rows ``guard:*``): forking for every page would cost
-several times the extraction itself; counting ``<`` costs nothing measurable (the README gives the
-ratios of the last run).
+    `max_depth` (5,000; the deepest of the real pages is estimated at 1,364, 99.9 % under 280) is
+    skipped at once ("too deep").
+Measured by ``python -m benchmarks.extract`` (rows ``guard:*``, CPU time, one run): parsing every page in
+a forked child cost 5.3 times the extraction (11.3 against 59.5 MB/s); counting ``<`` costs nothing
+measurable (57.1 against 59.5 MB/s, within the run's noise).  ``python -m benchmarks.pathological_pages``
+gives each pathological page's cost, bare and guarded.
 
 The other caps apply to every page (features.page.images): at most `max_images` image records
 (the rest are counted, not emitted), URLs longer than `max_url_length` skipped, attribute values
-cut to `max_attribute_length` characters (16,384: a real srcset of 40 candidates
-runs to 5,000), and the record's deadline checked as candidates are read.
+cut to `max_attribute_length` characters (16,384: real srcsets run to 5,180), and the record's
+deadline checked as candidates are read.
 """
 from __future__ import annotations
 
@@ -60,7 +63,7 @@ class PageLimits:
 
     max_tags: int = 250_000
     inline_tags: int = 16_384
-    max_depth: int = 2_000
+    max_depth: int = 5_000  # the deepest of the 5,590 real pages is estimated at 1,364
     max_seconds: float = 30.0
     max_memory: int = 2 * 1024 ** 3
     max_images: int = 10_000
