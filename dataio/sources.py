@@ -197,9 +197,18 @@ class Fetcher:
         self.base = base
         self.policy = policy or RetryPolicy()
         self.timeout = timeout
+        self.allow_private = allow_private
         self.on_retry = on_retry
-        self.http = http or HttpClient(timeout=timeout, allow_private=allow_private)
+        self._http = http
         self.s3 = s3 or S3Reader(endpoint_url=s3_endpoint_url, timeout=timeout)
+
+    @property
+    def http(self) -> HttpClient:
+        """The HTTP client, made on first use (its TLS context costs tens of milliseconds, and a task that
+        reads local files or S3 never needs it)."""
+        if self._http is None:
+            self._http = HttpClient(timeout=self.timeout, allow_private=self.allow_private)
+        return self._http
 
     # -- where ---------------------------------------------------------------------------------
     def resolve(self, name: str) -> str:

@@ -593,7 +593,7 @@ input_lines = st.one_of(st.lists(st.sampled_from(LINE_PARTS), max_size=8).map(""
                         st.binary(max_size=80).map(lambda b: b.decode("utf-8", "surrogateescape")))
 
 
-@fuzz_settings(3000)
+@fuzz_settings(1500)
 @given(line=input_lines)
 @example(line="\ufeffx.warc.gz\t0\t10")
 @example(line="a" + " " * 60_000 + "b")
@@ -616,7 +616,7 @@ def test_parse_input_line_returns_a_meaning_or_bad_input_line(line):
         assert item.location and item.location == item.location.strip() and "\x00" not in item.location
 
 
-@fuzz_settings(1000)
+@fuzz_settings(500)
 @given(name=st.text(st.characters(blacklist_categories=("Cc", "Cs")), min_size=1, max_size=40).filter(
     lambda s: s.strip() == s and not s.startswith("#")),
     offset=st.integers(0, 2 ** 48), length=st.integers(1, 64 * 1024 * 1024), url=st.sampled_from(["", "http://a/x"]))
@@ -653,7 +653,7 @@ def _mapper_job():
     return _MAPPER_JOB
 
 
-@fuzz_settings(400)
+@fuzz_settings(300)
 @given(raw=st.one_of(input_lines.map(lambda s: s.encode("utf-8", "surrogateescape")), st.binary(max_size=100)))
 def test_mapper_ends_every_line_ok_failed_or_skipped(raw):
     """The mapper as a task runs it: a raw input line through the job's input protocol (latin-1 bytes and all),
@@ -669,7 +669,7 @@ def test_mapper_ends_every_line_ok_failed_or_skipped(raw):
     assert len(failed) == delta["lines failed"]
 
 
-@fuzz_settings(1500)
+@fuzz_settings(600)
 @given(body=st.one_of(st.binary(max_size=300),
                       st.lists(st.one_of(st.dictionaries(st.sampled_from(["urlkey", "filename", "offset"]),
                                                          st.one_of(st.text(max_size=5), st.integers())),
