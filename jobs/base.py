@@ -113,7 +113,10 @@ def _ensure_log_handler() -> None:
 
 
 def _short(text: str, limit: int = 300) -> str:
-    return text if len(text) <= limit else text[:limit] + "..."
+    """`text` for a log line: at most `limit` characters, and lone surrogates (a line's bytes that were not
+    UTF-8) escaped, so that no log handler fails to encode it."""
+    text = text if len(text) <= limit else text[:limit] + "..."
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
 def _where(exc: BaseException) -> str:

@@ -32,6 +32,7 @@ MAX_URL_LENGTH = 8192  # longer is not an image URL but an attack or an accident
 
 _SCHEME = re.compile(r"([A-Za-z][A-Za-z0-9+.\-]*):")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")  # C0 controls (tab, CR, LF ...), DEL, C1 controls
+_SURROGATE = re.compile(r"[\ud800-\udfff]")  # cannot be UTF-8 encoded: a line's undecodable bytes, kept as escapes
 _PORT = re.compile(r"[0-9]{1,5}")  # ASCII digits only: int() would also take '٨٠'
 _LABEL = re.compile(r"[a-z0-9_-]{1,63}")  # DNS labels as found on the web (underscores and all)
 _NUMERIC_LAST_LABEL = re.compile(r"0x[0-9a-f]*|[0-9]+")  # makes WHATWG and inet_aton read the host as IPv4
@@ -112,8 +113,8 @@ def _ip_or_none(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | No
 def check_url(url: str) -> CheckedURL:
     """Parse an absolute http(s) URL strictly, or raise FetchError("bad_url").
 
-    Refused: anything but http/https; control characters, tabs, newlines anywhere; leading or trailing
-    whitespace; backslashes anywhere (browsers read them as '/', so ``/\\evil.com`` would be another host);
+    Refused: anything but http/https; control characters, tabs, newlines and lone surrogates anywhere; leading
+    or trailing whitespace; backslashes anywhere (browsers read them as '/', so ``/\\evil.com`` would be another host);
     userinfo ('@' in the authority); '%' or whitespace in the host; hosts that are neither DNS names
     (after IDNA/UTS 46 mapping) nor canonical IP literals (``0x7f.1``, ``2130706433``, ``0177.0.0.1`` are
     read as 127.0.0.1 by some parsers and not by others); IPv6 zone identifiers; empty, non-digit or
@@ -126,6 +127,8 @@ def check_url(url: str) -> CheckedURL:
         raise _refuse(url, f"longer than {MAX_URL_LENGTH} characters")
     if _CONTROL.search(url):
         raise _refuse(url, "control character (tab, newline, ...) in the URL")
+    if _SURROGATE.search(url):
+        raise _refuse(url, "a lone surrogate (bytes that were not UTF-8) in the URL")
     if url != url.strip():
         raise _refuse(url, "leading or trailing whitespace")
     if "\\" in url:

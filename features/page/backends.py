@@ -204,14 +204,15 @@ class LexborBackend:
     def _text(self, node) -> str:
         """The collapsed text under `node` (script/style/template skipped), at most text_limit characters.
 
-        Linear over a page, not quadratic on deep trees: the images of a page often sit in nested parents (a
-        gallery of nested <div>s, broken markup that never closes a tag), and each parent's walk would go
-        through the same subtree again (quadratic: 4,000 nested parents of images took 3.6 s).  So each walk remembers, for every
-        element it entered, the text pieces found under it (`_text_cache`: a slice of the walk's own list of
-        pieces, no copy): all of them when it went through the whole element ("complete"), or those found
-        before the text limit was reached.  A later walk takes a complete element's text at once, and an
-        incomplete one's when that text alone passes the limit (then it is enough: the collapsed text of a
-        prefix is a prefix of the whole's).  The result is exactly the walk's without the cache.
+        Linear over a page, not quadratic on deep trees: the images of a page often sit in nested parents
+        (a gallery of nested <div>s, broken markup that never closes a tag), and each parent's walk would
+        go through the same subtree again (quadratic: 4,000 nested parents of images took 3.6 s).  So each
+        walk remembers, for every element it entered, the text pieces found under it (`_text_cache`: a
+        slice of the walk's own list of pieces, no copy): all of them when it went through the whole
+        element ("complete"), or those found before the text limit was reached.  A later walk takes a
+        complete element's text at once, and an incomplete one's when that text alone passes the limit
+        (then it is enough: the collapsed text of a prefix is a prefix of the whole's).  The result is
+        exactly the walk's without the cache.
         """
         limit = self.text_limit
         memo = self._text_cache
