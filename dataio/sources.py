@@ -65,13 +65,14 @@ def _os_error(exc: OSError, path: str) -> FetchError:
     return FetchError("io_error", f"{_shown(path)}: {name} ({exc.strerror or type(exc).__name__})")
 
 
-def open_local(path: str) -> io.BufferedReader:
+def open_local(path: str, deadline: float | None = None) -> io.BufferedReader:
     """A buffered reader over a regular local file, or FetchError.
 
     Opened with O_NONBLOCK so that a FIFO (whose open() waits for a writer, for ever) does not block,
     then checked with fstat: only regular files are read (not_a_file for FIFOs, devices such as
     /dev/zero, sockets and directories).  Why fstat after open and not stat before: the check is then
-    about the very file that is read, not about whatever the name pointed to a moment earlier."""
+    about the very file that is read, not about whatever the name pointed to a moment earlier.  Reads past
+    `deadline` (time.monotonic()) raise FetchError("deadline"): a small gzip bomb is a long read."""
     try:
         fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOCTTY | os.O_CLOEXEC)
     except ValueError:  # an embedded NUL byte
@@ -86,7 +87,7 @@ def open_local(path: str) -> io.BufferedReader:
             raise FetchError("not_a_file", f"{_shown(path)} is {what}: only regular files are read")
         flags = fcntl.fcntl(fd, fcntl.F_GETFL)
         fcntl.fcntl(fd, fcntl.F_SETFL, flags & ~os.O_NONBLOCK)
-        return io.BufferedReader(_LocalRaw(fd, path), buffer_size=STREAM_BUFFER)
+        return io.BufferedReader(_LocalRaw(fd, path, deadline), buffer_size=STREAM_BUFFER)
     except FetchError:
         os.close(fd)
         raise
@@ -98,15 +99,18 @@ def open_local(path: str) -> io.BufferedReader:
 class _LocalRaw(io.RawIOBase):
     """A local file whose read errors (EIO on a failing disk, ...) come out as FetchError("io_error")."""
 
-    def __init__(self, fd: int, path: str):
+    def __init__(self, fd: int, path: str, deadline: float | None = None):
         super().__init__()
         self._file = io.FileIO(fd, "rb", closefd=True)
         self._path = path
+        self._deadline = deadline
 
     def readable(self) -> bool:
         return True
 
     def readinto(self, buffer) -> int:
+        if self._deadline is not None:
+            _deadline_left(self._deadline, _shown(self._path))
         try:
             return self._file.readinto(buffer)
         except OSError as exc:
@@ -278,7 +282,7 @@ class Fetcher:
             raw = ResumableStream(lambda pos: self.s3.open_body(bucket, key, pos),
                                   lambda fn, what: self._run(fn, what, deadline), location)
         else:
-            return open_local(location)
+            return open_local(location, deadline)
         return io.BufferedReader(raw, buffer_size=STREAM_BUFFER)
 
     def _http_open(self, url: str, pos: int, deadline: float | None):

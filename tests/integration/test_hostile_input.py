@@ -507,3 +507,23 @@ def test_html_sniffer_does_not_backtrack():
     assert not looks_like_html(b"<!--" + b"<!---->" * 5000)
     assert looks_like_html(b" <!-- a --> <!----> <HTML>")
     assert time.monotonic() - started < 1
+
+
+def test_a_gzip_bomb_in_a_local_file_ends_at_the_line_deadline(tmp_path):
+    """A record announcing 10^12 bytes whose gzip member inflates to a gigabyte of zeros: reading it to its end
+    is bounded by --max-line-seconds, not by the size it claims (inflating a gigabyte takes seconds)."""
+    import zlib
+
+    head = (b"WARC/1.0\r\nWARC-Type: resource\r\nWARC-Target-URI: http://bomb.example/\r\n"
+            b"Content-Type: application/octet-stream\r\nContent-Length: 1000000000000\r\n\r\n")
+    deflate = zlib.compressobj(1, zlib.DEFLATED, 31)
+    with open(tmp_path / "bomb.warc.gz", "wb") as f:
+        f.write(deflate.compress(head))
+        zeros = bytes(16 << 20)
+        for _ in range(64):  # 1 GiB of zeros, a few MB on disk
+            f.write(deflate.compress(zeros))
+        f.write(deflate.flush())
+    started = time.monotonic()
+    rows, counters = run(["--max-line-seconds", "0.1", str(tmp_path / "bomb.warc.gz")])
+    assert errors(counters) == {"fetch_deadline": 1}, counters
+    assert time.monotonic() - started < 60
