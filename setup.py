@@ -33,6 +33,7 @@ setup(
         "orjson>=3.9",
         "protego>=0.3",
         "idna>=3",
+        "webencodings>=0.5",  # the WHATWG encoding label table (features/page/charset.py)
     ],
     extras_require={
         "spark": ["pyspark>=3.5"],
