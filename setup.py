@@ -3,14 +3,34 @@
 Python 3.11 only: mrjob 0.7.4 (its last release, 2020) imports `pipes` and `distutils`,
 which are gone or going in 3.12/3.13.
 """
+import re
+
 from setuptools import find_packages, setup
+
+VERSION = re.search(r'__version__ = "([^"]+)"', open("ccimg/__init__.py", encoding="utf-8").read()).group(1)
 
 setup(
     name="ccimg",
-    version="0.1.0",
+    version=VERSION,
     description="Find the web images worth fetching in Common Crawl, and predict their size from URL and HTML.",
     long_description=open("README.md", encoding="utf-8").read(),
     long_description_content_type="text/markdown",
+    # Apache-2.0, like mrjob and warcio, whose code the jobs build on; every core dependency is under a
+    # permissive license (Apache-2.0, BSD, MIT).  pywb (GPL-3.0) is a test-only dependency ([dev]): it is
+    # run as a local index server by the tests and never imported by the installed packages.
+    license="Apache-2.0",
+    license_files=["LICENSE"],
+    classifiers=[
+        "License :: OSI Approved :: Apache Software License",
+        "Programming Language :: Python :: 3",
+        "Programming Language :: Python :: 3.11",
+        "Operating System :: POSIX",
+        "Environment :: Console",
+        "Intended Audience :: Science/Research",
+        "Intended Audience :: Developers",
+        "Topic :: Internet :: WWW/HTTP :: Indexing/Search",
+        "Topic :: Scientific/Engineering :: Artificial Intelligence",
+    ],
     python_requires=">=3.11,<3.12",
     packages=find_packages(include=["jobs", "jobs.*", "features", "features.*", "models", "models.*",
                                     "ccimg", "ccimg.*", "dataio", "dataio.*", "network", "network.*"]),
@@ -37,7 +57,11 @@ setup(
     ],
     extras_require={
         "spark": ["pyspark>=3.5"],
+        # Parquet in and out of every command (pyarrow, about 100 MB: not in the core install) and
+        # `ccimg select --parquet` (duckdb, surt)
         "parquet": ["duckdb>=1.1", "pyarrow>=15", "surt>=0.3"],
+        # running the training notebook: papermill (with parameters) or `jupyter nbconvert --execute`
+        "notebook": ["papermill>=2.6", "nbconvert>=7", "ipykernel>=6.29", "matplotlib>=3.8"],
         "fast": ["fastwarc>=2.0", "resiliparse>=2.0"],
         "dev": [
             "pytest>=8",
@@ -53,6 +77,7 @@ setup(
             "nbformat>=5.9",
             "ipykernel>=6.29",
             "papermill>=2.6",
+            "nbconvert>=7",
             "duckdb>=1.1",
             "pyarrow>=15",
             "surt>=0.3",

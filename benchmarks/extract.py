@@ -547,7 +547,8 @@ class ReferenceLexborExtractor:
     Frozen: the tree walk (attribute dict of every candidate, a walk to the root per image, sibling count and
     text per image, no cache), URL resolution (urljoin + urlsplit for every URL) and the parser input (the
     decoded text).  Taken from the project, as the speed-ups left them, so that a change of rule is not
-    reported as a difference: the rules (_img_source, _source_srcset, _media_link_source, host_of) and the
+    reported as a difference: the rules (_img_source, _source_srcset, _media_link_source, host_of, the browser's
+    form of URLs: features.urls.browser_url) and the
     text walk (LexborBackend._text).  The record dict mirrors ImageExtractor.extract's: a field added there
     shows up as a difference in --verify; add it here too.
     Delete this class, the `ref:lexbor` row and --verify together once the baseline is no longer wanted.
@@ -565,7 +566,8 @@ class ReferenceLexborExtractor:
     def extract(self, html: str, page_url: str) -> PageImages:
         from urllib.parse import urljoin, urlsplit
 
-        from features.page.images import _WS, _img_source, _media_link_source, _source_srcset, host_of
+        from features.page.images import _WS, _img_source, _media_link_source, _source_srcset, add_page_context, host_of
+        from features.urls import ascii_host, browser_url
 
         result = PageImages()
         self._sibling_cache = {}
@@ -606,9 +608,16 @@ class ReferenceLexborExtractor:
                 result.skipped["javascript_url"] += 1
                 continue
             try:
-                img_url = urljoin(base, raw)
+                joinable = raw
+                if "\\" in raw:  # the browser's reading of '\\' (a rule, taken from _resolve)
+                    end = min((i for i in (raw.find("?"), raw.find("#")) if i >= 0), default=len(raw))
+                    joinable = raw[:end].replace("\\", "/") + raw[end:]
+                img_url = urljoin(base, joinable)
                 parts = urlsplit(img_url)
                 img_host = (parts.hostname or "").lower()
+                if parts.scheme in ("http", "https"):  # the browser's form (a rule, features.urls)
+                    img_url = browser_url(img_url)
+                    img_host = img_host if img_host.isascii() else ascii_host(img_host)
             except ValueError:
                 result.skipped["invalid_url"] += 1
                 continue
@@ -648,8 +657,7 @@ class ReferenceLexborExtractor:
                 "page_host": page_host,
                 "img_host": img_host,
             })
-        for rec in images:
-            rec["page_images"] = len(images)
+        add_page_context(images)  # page_images, page_url_count, page_folder_count (a rule, taken from the project)
         return result
 
     def base_href(self, doc) -> str | None:

@@ -38,9 +38,8 @@ BIG/SMALL rule is symmetric in width and height, so the label does not change.
 """
 from __future__ import annotations
 
-import json
 import threading
-from collections import Counter, OrderedDict
+from collections import OrderedDict
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
@@ -54,37 +53,6 @@ from network.robots import RobotsCache
 
 DEFAULT_RANGE_BYTES = 64 * 1024
 RETRY_RANGE_BYTES = 512 * 1024
-
-
-# -- input ---------------------------------------------------------------------------------------
-def read_urls(lines, counts: Counter) -> list[str]:
-    """Distinct image URLs, in first-seen order, from plain URL lines or extraction JSONL
-    (``img_url``).  Every line is counted in `counts` under one of: url, duplicate, blank,
-    bad_json, no_img_url."""
-    seen: OrderedDict[str, None] = OrderedDict()
-    for line in lines:
-        counts["lines"] += 1
-        text = line.strip()
-        if not text or text.startswith("#"):
-            counts["blank"] += 1
-            continue
-        if text.startswith("{"):
-            try:
-                url = json.loads(text).get("img_url")
-            except (ValueError, AttributeError):
-                counts["bad_json"] += 1
-                continue
-            if not url or not isinstance(url, str):
-                counts["no_img_url"] += 1
-                continue
-        else:
-            url = text
-        if url in seen:
-            counts["duplicate"] += 1
-        else:
-            counts["url"] += 1
-            seen[url] = None
-    return list(seen)
 
 
 @dataclass
@@ -206,11 +174,14 @@ def _host_key(url: str) -> str:
         return ""
 
 
-def probe_urls(urls: list[str], options: Options, log=None, client: HttpClient | None = None):
+def probe_urls(urls: list[str], options: Options, log=None, prober: Prober | None = None,
+               client: HttpClient | None = None):
     """Yield one row per URL, as the probes finish.  URLs are grouped by host and each group
     goes to one worker, in input order, so the rate limit spaces them out without idling the
-    other workers."""
-    prober = Prober(options, log, client)
+    other workers.  Pass the same `prober` to successive calls (chunks of a long list) so that
+    they share its per-host rate limit and robots.txt cache; `client` replaces the HttpClient a new
+    Prober would build (tests)."""
+    prober = prober or Prober(options, log, client)
     groups: OrderedDict[str, list[str]] = OrderedDict()
     for url in urls:
         groups.setdefault(_host_key(url), []).append(url)

@@ -56,6 +56,7 @@ from network.errors import FetchError
 from network.retry import RetryPolicy
 
 log = logging.getLogger("ccimg.jobs")
+STATUS_EVERY_RECORDS = 1000
 WARC_SUFFIXES = (".warc", ".warc.gz", ".arc", ".arc.gz", ".wat", ".wat.gz", ".wet", ".wet.gz")
 NO_LINE_OK = 3  # the driver's exit status when no input line succeeded (see the module's docstring)
 
@@ -202,7 +203,18 @@ class CCJob(MRJob):
         super().__init__(args)
         if not (self.options.run_mapper or self.options.run_combiner or self.options.run_reducer
                 or self.options.run_spark):
+            if args is None and not self.options.args and sys.stdin.isatty():
+                # mrjob would read input lines from the terminal and seem to hang
+                print(f"{sys.argv[0]}: no input: name manifest or WARC files (or '-' to read lines from a pipe); "
+                      "--help describes the input", file=sys.stderr)
+                sys.exit(2)
             self.options.args = self._wrap_warc_inputs(list(self.options.args))
+
+    def _usage(self):
+        """The top of --help: the job module's own docstring (what goes in, what comes out), not mrjob's
+        generic 'input files'."""
+        doc = (sys.modules[type(self).__module__].__doc__ or "").strip()
+        return "%(prog)s -r inline|local|emr|spark [options] INPUT...\n\n" + doc.replace("%", "%%") + "\n"
 
     def _wrap_warc_inputs(self, paths: list[str]) -> list[str]:
         """Let a user name WARC files directly as job input: each becomes a one-line manifest.
@@ -378,6 +390,9 @@ class CCJob(MRJob):
 
     def _process(self, record: Record, source: RecordSource, line_deadline: float | None):
         self.count("records", "read")
+        self._records_read = getattr(self, "_records_read", 0) + 1
+        if self._records_read % STATUS_EVERY_RECORDS == 0:  # mrjob's task status: the job tracker shows it
+            self.set_status(f"{self._records_read:,} WARC records read")
         self.count("records", f"type {record.type}")
         if record.missing_target_uri:
             self._record_failed(record, source, "no_target_uri", f"a {record.type} record without WARC-Target-URI")

@@ -1,10 +1,23 @@
-"""Extract image occurrences from the HTML pages of WARC records.
+"""Extract image occurrences from the HTML pages of WARC records (Common Crawl or any web archive).
 
-    python -m jobs.extract_images -r inline|local|emr|spark [options] INPUT...
+INPUT: text files of lines, each line one of
+  FILENAME<TAB>OFFSET<TAB>LENGTH[<TAB>URL]   one WARC record, fetched by a ranged GET (`ccimg select` writes
+                                             these; FILENAME is resolved against --source-base)
+  PATH or URL of a whole WARC file            .warc(.gz), .arc(.gz): a local path, https://, s3://, or a path
+                                             relative to --source-base (a crawl's warc.paths lists these)
+Blank lines and lines starting with # are skipped.  A WARC file can also be named directly as an INPUT.
+With no INPUT the job reads lines from stdin ('-'), which must then be a pipe, not a terminal.
 
-INPUT files hold lines naming record pointers or whole WARC files (see dataio/lines.py);
-a WARC file can also be named directly.  Output: one JSON image record per line (fields in
-features/image_record.py), or with --aggregate one JSON line per distinct image URL.
+examples:
+  python -m jobs.extract_images -r local sel.tsv -o images/            # a folder of part-* files
+  python -m jobs.extract_images -r inline ccimg-demo/sample.warc.gz > images.jsonl
+  python -m jobs.extract_images -r local --source-base /data/warcs/ sel.tsv -o images/   # a local pywb
+  python -m jobs.extract_images -r emr -c mrjob.conf --source-base s3://commoncrawl/ sel.tsv -o s3://b/images/
+
+OUTPUT: one JSON image record per line (fields in features/page/record_fields.py: page_url, img_url, src,
+element, alt, width_attr, height_attr, parent_text, dom_depth, ...), or with --aggregate one line per
+distinct image URL.  Every `ccimg` command reads the -o folder as it is; `ccimg convert images/ -o
+images.parquet` makes one Parquet file of it.
 """
 from __future__ import annotations
 

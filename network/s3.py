@@ -195,3 +195,15 @@ class S3Reader:
     def put_bytes(self, bucket: str, key: str, data: bytes, content_type: str = "application/octet-stream") -> None:
         """Store `data` as one object (small objects: results, manifests)."""
         self._call(f"s3://{bucket}/{key}", "put_object", Bucket=bucket, Key=key, Body=data, ContentType=content_type)
+
+    def put_file(self, bucket: str, key: str, path: str) -> None:
+        """Store a local file as one object, in parts when it is large (boto3's managed upload: a single
+        PUT stops at 5 GB, and a broken part is sent again, not the whole file)."""
+        where = f"s3://{bucket}/{key}"
+        try:
+            self.client.upload_file(str(path), bucket, key)
+        except Exception as exc:
+            translated = _translate(exc, where)
+            if translated is exc:  # boto3's S3UploadFailedError wraps the ClientError's text only
+                raise FetchError("upload_failed", f"{where}: upload failed ({type(exc).__name__})") from None
+            raise translated from None

@@ -32,7 +32,7 @@ from features.page.backends import make_backend
 from features.page.limits import PageLimits, PageSkipped, can_fork, estimated_depth, run_guarded
 from features.page.record_fields import PARENT_TEXT_MAX
 from features.page.srcset import first_url
-from features.urls import host_of, url_extension
+from features.urls import NEEDS_BROWSER_FORM, ascii_host, browser_url, host_of, url_extension
 
 LAZY_SRC_ATTRS = (
     "data-src", "data-lazy-src", "data-original", "data-lazy", "data-echo", "data-url",
@@ -152,7 +152,8 @@ def _plain_absolute_url(raw: str, base_scheme: str | None) -> tuple[str, str, st
       * urljoin(base, "http(s)://host/x") is the URL itself when its scheme is not the base's,
         and urlunsplit(urlsplit(url)) when it is: that round trip changes a URL only where it
         holds ';' (path parameters), a tab, CR or LF (removed), or an empty query or fragment
-        ('?' or '#' with nothing after, dropped).  Those URLs are left to urljoin (None).
+        ('?' or '#' with nothing after, dropped).  Those URLs are left to urljoin (None), and so are
+        URLs holding a backslash, which _resolve reads as a browser does ('/') before joining.
       * urljoin(base, "//host/x") is base_scheme + ":" + raw, with the same exceptions, when the
         base scheme is http(s).
       * a host of letters, digits, '.' and '-' holds no user, port, brackets or non-ASCII, so
@@ -162,7 +163,7 @@ def _plain_absolute_url(raw: str, base_scheme: str | None) -> tuple[str, str, st
     if base_scheme is None:
         return None
     m = _PLAIN_ABSOLUTE_URL.match(raw)
-    if m is None or ";" in raw or "\t" in raw or "\n" in raw or "\r" in raw:
+    if m is None or ";" in raw or "\t" in raw or "\n" in raw or "\r" in raw or "\\" in raw:
         return None
     before_fragment, hash_sign, fragment = raw.partition("#")
     _path, question_mark, query = before_fragment.partition("?")
@@ -178,13 +179,23 @@ def _plain_absolute_url(raw: str, base_scheme: str | None) -> tuple[str, str, st
 
 def _resolve(base: str, base_scheme: str | None, raw: str) -> tuple[str, str, str]:
     """(absolute URL, its scheme, its lower-cased host) of `raw` on a page whose base URL is `base`
-    (of scheme `base_scheme`, see _url_scheme).  Raises ValueError where urllib does."""
+    (of scheme `base_scheme`, see _url_scheme), in the form a browser requests it (features.urls.browser_url:
+    spaces and non-ASCII percent-encoded, IDNA hosts).  Raises ValueError where urllib or a browser would."""
     plain = _plain_absolute_url(raw, base_scheme)
     if plain is not None:
-        return plain
-    url = urljoin(base, raw)
-    parts = urlsplit(url)
-    return url, parts.scheme, (parts.hostname or "").lower()
+        url, scheme, host = plain
+    else:
+        if "\\" in raw:  # before the query, a browser reads '\' as '/' in an http(s) URL
+            end = min((i for i in (raw.find("?"), raw.find("#")) if i >= 0), default=len(raw))
+            raw = raw[:end].replace("\\", "/") + raw[end:]
+        url = urljoin(base, raw)
+        parts = urlsplit(url)
+        scheme, host = parts.scheme, (parts.hostname or "").lower()
+    if scheme in ("http", "https") and NEEDS_BROWSER_FORM.search(url) is not None:
+        url = browser_url(url)
+        if not host.isascii():
+            host = ascii_host(host)
+    return url, scheme, host
 
 
 # How often (in candidate elements) the extraction loop looks at the clock: a clock read per element would

@@ -40,7 +40,7 @@ def flaky(cdx_dir):
 
 
 def select(capsys, *args: str) -> tuple[int, str, str]:
-    rc = main(["select", *args])
+    rc = main(["select", "--overwrite", *args])  # the tests reuse one output path
     out, err = capsys.readouterr()
     return rc, out, err
 

@@ -8,7 +8,7 @@ import pytest
 from features.model_inputs.size_signals import (
     SizeSignal, UrlBatch, declared_size, parse_pixels, size_class, srcset_size, url_size, url_sizes,
 )
-from models.decision import decide_from_size, record_decisions
+from models.decision import ALL_RULES, decide_from_size, record_decisions
 from tests.support.size_model_data import aeb_records, more_records, require, warc_records_of
 
 
@@ -71,7 +71,8 @@ def test_srcset_descriptor_of_the_image_itself():
     rec = {"img_url": "https://a.com/p-300x200.jpg", "src": "https://a.com/p-300x200.jpg",
            "srcset": "https://a.com/p-300x200.jpg 300w, https://a.com/p-1024x683.jpg 1024w"}
     assert srcset_size(rec).width == 300
-    assert record_decisions([rec])[0].reason == "srcset"
+    assert record_decisions([rec], ALL_RULES)[0].reason == "srcset"  # off by default: see models.decision.RULES
+    assert record_decisions([rec])[0].reason == "url-pattern"
     assert srcset_size({**rec, "img_url": "https://a.com/other.jpg", "src": "other.jpg"}) is None
 
 

@@ -201,12 +201,15 @@ BASES = ["https://www.example.com/news/story.html", "http://www.example.com/", "
 
 @pytest.mark.parametrize("base", BASES)
 def test_plain_url_shortcut_agrees_with_urljoin(base):
-    """_resolve (urllib skipped for plain absolute URLs) gives what urljoin + urlsplit give, or raises as they do."""
+    """_plain_absolute_url (urllib skipped for plain absolute URLs) gives exactly what urljoin + urlsplit give,
+    and _resolve gives that in the browser's form, or raises as they do."""
     from urllib.parse import urljoin, urlsplit
 
-    from features.page.images import _resolve, _url_scheme
+    from features.page.images import _plain_absolute_url, _resolve, _url_scheme
+    from features.urls import ascii_host, browser_url
 
     base_scheme = _url_scheme(base)
+    shortcuts = 0
     for raw in URLS:
         try:
             url = urljoin(base, raw)
@@ -216,7 +219,42 @@ def test_plain_url_shortcut_agrees_with_urljoin(base):
             with pytest.raises(ValueError):
                 _resolve(base, base_scheme, raw)
             continue
+        plain = _plain_absolute_url(raw, base_scheme)
+        if plain is not None:
+            shortcuts += 1
+            assert plain == want, raw
+        if want[1] in ("http", "https"):
+            try:
+                want = (browser_url(want[0]), want[1], want[2] if want[2].isascii() else ascii_host(want[2]))
+            except ValueError:
+                with pytest.raises(ValueError):
+                    _resolve(base, base_scheme, raw)
+                continue
         assert _resolve(base, base_scheme, raw) == want, raw
+    assert shortcuts >= (8 if base_scheme in ("http", "https") else 0)
+
+
+def test_urls_in_the_form_a_browser_requests():
+    """WHATWG URL: each component's percent-encode set, UTF-8, IDNA hosts; `src` keeps the raw value."""
+    from features.urls import browser_url
+
+    page = "https://www.example.com/news/story.html"
+    html = ("<img src='/Thailand 2011-01/IMG 1.jpg'><img src=\"//bücher.example/ä.png?q=ä b&x='1'\">"
+            "<img src='img\\a.jpg?x=\\'><img src='http://h.example/\"<>`{}|.jpg#f g'>"
+            "<img src='/already%20encoded.jpg'><img src='http://exa mple.com/x.jpg'><img src='/plain.jpg'>")
+    for parser in PARSERS:
+        r = extract(html, parser, page)
+        assert [(i["img_url"], i["img_host"]) for i in r.images] == [
+            ("https://www.example.com/Thailand%202011-01/IMG%201.jpg", "www.example.com"),
+            ("https://xn--bcher-kva.example/%C3%A4.png?q=%C3%A4%20b&x=%271%27", "xn--bcher-kva.example"),
+            ("https://www.example.com/news/img/a.jpg?x=\\", "www.example.com"),
+            ("http://h.example/%22%3C%3E%60%7B%7D|.jpg#f%20g", "h.example"),
+            ("https://www.example.com/already%20encoded.jpg", "www.example.com"),
+            ("https://www.example.com/plain.jpg", "www.example.com")], parser
+        assert r.images[0]["src"] == "/Thailand 2011-01/IMG 1.jpg"  # the raw attribute, as the page has it
+        assert r.skipped["invalid_url"] == 1  # a space in the host: a browser refuses it
+    assert browser_url("http://a.example/x.jpg") == "http://a.example/x.jpg"
+    assert browser_url("http://a.example/\ud800.jpg") == "http://a.example/%EF%BF%BD.jpg"
 
 
 def test_could_be_image_link_keeps_every_image_link():
