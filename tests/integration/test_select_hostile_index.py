@@ -197,7 +197,7 @@ def test_file_names_outside_the_source_base_are_refused(capsys, tmp_path):
         rc, err = select(capsys, "--cdx-api", stub.url + "coll/cdx", "--url", "example.org/*", "-o", str(out))
         assert rc == 2 and "outside the job's --source-base" in err and "--allow-any-filename" in err, err
         rc, err = select(capsys, "--cdx-api", stub.url + "coll/cdx", "--url", "example.org/*", "--allow-any-filename",
-                         "-o", str(out))
+                         "--overwrite", "-o", str(out))
     assert rc == 0, err
     assert [ln.split("\t")[0] for ln in out.read_text().splitlines()] == names
 
@@ -207,7 +207,8 @@ def test_warc_paths_listing_with_file_names_outside_the_source_base(capsys, tmp_
     listing.write_text("crawl-data/a.warc.gz\n/etc/passwd\n")
     rc, err = select(capsys, "--warc-paths", str(listing), "-o", str(tmp_path / "o.txt"))
     assert rc == 2 and "'/etc/passwd', an absolute path" in err
-    rc, err = select(capsys, "--warc-paths", str(listing), "--allow-any-filename", "-o", str(tmp_path / "o.txt"))
+    rc, err = select(capsys, "--warc-paths", str(listing), "--allow-any-filename", "--overwrite",
+                     "-o", str(tmp_path / "o.txt"))
     assert rc == 0, err
 
 
