@@ -54,6 +54,7 @@ setup(
         "protego>=0.3",
         "idna>=3",
         "tldextract>=5",
+        "webencodings>=0.5",  # the WHATWG encoding label table (features/page/charset.py)
     ],
     extras_require={
         "spark": ["pyspark>=3.5"],

@@ -34,6 +34,8 @@ from functools import lru_cache
 
 from mrjob.step import MRStep
 
+from jobs.failed_lines import FAILED_KEY
+
 from dataio.tables import loads
 from features.model_inputs.size_signals import declared_size, parse_pixels, size_class
 from features.page.backends import BACKENDS
@@ -145,6 +147,9 @@ def merge_page_summaries(summaries) -> dict:
     return out
 
 
+FAILED_KIND = "f"  # step 1 key of a failed input line's record
+
+
 class CorpusStatsJob(CCJob):
     def configure_args(self):
         super().configure_args()
@@ -186,10 +191,10 @@ class CorpusStatsJob(CCJob):
         try:
             rec = loads(line)
         except ValueError as exc:
-            self.fail_line("bad_record_json", line, str(exc))
+            yield self.fail_line("bad_record_json", line, str(exc))
             return
         if not isinstance(rec, dict) or not rec.get("img_url"):
-            self.fail_line("bad_record", line, "not an image record (no img_url)")
+            yield self.fail_line("bad_record", line, "not an image record (no img_url)")
             return
         self.count("input", "lines ok")
         self.count("input", "records")
@@ -289,10 +294,17 @@ class CorpusStatsJob(CCJob):
         for domain, n in self.page_domains.items():
             yield ["d", domain], n
 
+    def failed_line_pair(self, record: dict) -> tuple:
+        """Failed input lines travel under their own key through both steps (jobs.failed_lines)."""
+        return [FAILED_KIND], record
+
     # -- step 1: combine and reduce by key ------------------------------------------------------------
     def combiner(self, key, values):
         kind = key[0]
-        if kind == "t":
+        if kind == FAILED_KIND:
+            for record in values:
+                yield key, record
+        elif kind == "t":
             yield key, _merge_partials(values).to_json()
         elif kind == "p":
             yield key, merge_page_summaries(values)
@@ -301,7 +313,10 @@ class CorpusStatsJob(CCJob):
 
     def reducer(self, key, values):
         kind = key[0]
-        if kind == "t":
+        if kind == FAILED_KIND:
+            for record in values:
+                yield FAILED_KEY, record
+        elif kind == "t":
             yield "all", ["t", _merge_partials(values).to_json()]
         elif kind == "p":
             halves = list(values)
@@ -315,9 +330,17 @@ class CorpusStatsJob(CCJob):
 
     # -- step 2: everything under one key ------------------------------------------------------------
     def combiner_all(self, key, values):
+        if key == FAILED_KEY:
+            for record in values:
+                yield key, record
+            return
         yield key, ["agg", self._aggregate(values)]
 
     def reducer_all(self, key, values):
+        if key == FAILED_KEY:
+            for record in values:
+                yield None, record
+            return
         yield None, finalize(self._aggregate(values), self.options)
 
     def _aggregate(self, values) -> dict:

@@ -65,7 +65,7 @@ class CorpusReader:
             self.counts["errors", f"warc_{exc.kind}"] += 1
             return []
         except Exception as exc:  # noqa: BLE001 - as in the job: one bad page never stops the corpus
-            self.counts["errors", f"process_record_{type(exc).__name__}"] += 1
+            self.counts["record errors", type(exc).__name__] += 1
             return []
         self.counts.update(found.counts)
         images = found.images

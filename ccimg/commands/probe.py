@@ -33,7 +33,7 @@ from ccimg.commands.common import (EXIT_INTERRUPTED, NothingToDo, Progress, Usag
                                    add_quiet_argument, non_negative_int, positive_float, positive_int, say)
 from ccimg.commands.data_args import MAX_URL_LENGTH, check_url
 from ccimg.probe import DEFAULT_RANGE_BYTES, RETRY_RANGE_BYTES, Options, Prober, probe_urls
-from dataio.sources import RetryPolicy  # network.retry.RetryPolicy once ccimg.probe uses network.errors (robust)
+from network.retry import RetryPolicy
 from dataio.tables import RowWriter, Skips, iter_rows
 
 SCHEMA = {"img_url": "string", "true_width": "int64", "true_height": "int64", "format": "string",

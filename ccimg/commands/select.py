@@ -85,6 +85,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     what.add_argument("--limit", type=positive_int, metavar="N", help="at most N captures in all")
     what.add_argument("--no-dedupe", action="store_true",
                       help="keep captures whose payload digest was already selected")
+    what.add_argument("--allow-any-filename", action="store_true",
+                      help="keep WARC file names from the index that are absolute paths, hold '..' or are URLs "
+                           "(refused by default: the job would read them from outside its --source-base)")
     idx = parser.add_argument_group("politeness and paging (CDX API)")
     idx.add_argument("--page-size", type=positive_int, metavar="BLOCKS",
                      help="index blocks per page (ZipNum servers; Common Crawl's default is 5 blocks of 3000 lines)")
@@ -211,9 +214,9 @@ def run(args) -> int:
             units, sources = _index_units(args, query)
             origin = {"cdx_api": args.cdx_api, "page_size": args.page_size}
         fingerprint = {**origin, **query.fingerprint(), "crawls": sources, "limit": args.limit,
-                       "dedupe": not args.no_dedupe}
+                       "dedupe": not args.no_dedupe, **({"any_filename": True} if args.allow_any_filename else {})}
         selection = Selection(args.output, fingerprint, limit=args.limit, dedupe=not args.no_dedupe,
-                              restart=args.restart)
+                              restart=args.restart, allow_any_filename=args.allow_any_filename)
         if selection.resumed_pages:
             log.info("resuming: %d pages already done, %d captures kept (state in %s)",
                      selection.resumed_pages, selection.kept, selection.state)
@@ -221,7 +224,8 @@ def run(args) -> int:
         kept, seen = selection.kept, selection.seen
         notes = [f"{n} {what}" for n, what in ((selection.duplicates, "duplicate digests"),
                                                 (selection.revisits, "revisits"),
-                                                (selection.unusable, "without filename/offset/length"))
+                                                (selection.unusable, "without filename/offset/length"),
+                                                (selection.refused, "with a file name outside the source base"))
                  if n]
         unusable_only = kept == 0 and selection.unusable and selection.unusable == seen - selection.revisits
         paths = selection.finish(args.parts, keep_state=args.keep_state)
@@ -231,6 +235,9 @@ def run(args) -> int:
         if unusable_only:
             raise UsageError(f"{summary}: the index has no filename/offset/length for its captures, so it does not "
                              "point into WARC files (is it the Wayback Machine's CDX server?)")
+        if kept == 0 and selection.refused:
+            raise UsageError(f"{summary}: every file name the index gave is outside the job's --source-base, e.g. "
+                             f"{selection.refused_example}; pass --allow-any-filename if you trust this index")
         if kept == 0:
             raise EmptySelection(f"{summary}: nothing matched {', '.join(map(str, query.patterns))} with "
                                  f"filters {[f.text for f in query.filters] or 'none'}; try another --crawl, a "

@@ -22,6 +22,7 @@ on their href alone (`could_be_image_link`); plain absolute URLs are resolved wi
 from __future__ import annotations
 
 import re
+import time
 from collections import Counter
 from dataclasses import dataclass, field
 from urllib.parse import urljoin, urlsplit
@@ -29,6 +30,7 @@ from urllib.parse import urljoin, urlsplit
 from features.page.charset import decode_html, utf8_payload
 from features.page.backends import make_backend
 from features.page.licenses import attach_licenses
+from features.page.limits import PageLimits, PageSkipped, can_fork, estimated_depth, run_guarded
 from features.page.record_fields import PARENT_TEXT_MAX
 from features.page.srcset import first_url
 from features.urls import NEEDS_BROWSER_FORM, ascii_host, browser_url, host_of, url_extension
@@ -60,6 +62,7 @@ class PageImages:
 
     images: list[dict] = field(default_factory=list)
     skipped: Counter = field(default_factory=Counter)
+    capped: Counter = field(default_factory=Counter)  # values cut to a cap (attribute values), by what
 
 
 def is_placeholder(src: str) -> bool:
@@ -196,26 +199,69 @@ def _resolve(base: str, base_scheme: str | None, raw: str) -> tuple[str, str, st
     return url, scheme, host
 
 
-class ImageExtractor:
-    """Extracts image occurrences from pages with one backend (reused across pages)."""
+# How often (in candidate elements) the extraction loop looks at the clock: a clock read per element would
+# cost more than the check is worth, and 256 elements take well under a millisecond.
+_DEADLINE_EVERY = 256
 
-    def __init__(self, parser: str = "lexbor", text_limit: int = PARENT_TEXT_MAX):
+
+class ImageExtractor:
+    """Extracts image occurrences from pages with one backend (reused across pages), within `limits`."""
+
+    def __init__(self, parser: str = "lexbor", text_limit: int = PARENT_TEXT_MAX, limits: PageLimits | None = None):
         self.backend = make_backend(parser, text_limit=text_limit)
         self.parser = parser
+        self.limits = limits or PageLimits()
 
-    def extract_payload(self, payload: bytes, content_type: str | None, page_url: str) -> PageImages:
-        """The images of an HTTP payload: decode_html, then extract.
+    def extract_payload(self, payload: bytes, content_type: str | None, page_url: str,
+                        deadline: float | None = None) -> PageImages:
+        """The images of an HTTP payload: decode_html, then extract, under the page guard
+        (features.page.limits): PageSkipped when the page is over a cap or a limit.
 
         A page that is valid UTF-8 (most of the web) also hands the payload itself to the parser,
         which saves lexbor a UTF-8 copy of the text; the records are the same as extract(text, ...).
+        `deadline` (time.monotonic()) bounds the page's time.
         """
-        html, encoding = decode_html(payload, content_type)
-        return self.extract(html, page_url, utf8=utf8_payload(payload, html, encoding))
+        limits = self.limits
+        if len(page_url) > limits.max_url_length:
+            raise PageSkipped("page URL too long", f"page URL of {len(page_url)} characters, more than "
+                                                   f"{limits.max_url_length}")
+        tags = payload.count(b"<")
+        if tags > limits.max_tags:
+            raise PageSkipped("too many elements", f"{tags} '<' in the page, more than {limits.max_tags}")
+        if tags > limits.inline_tags and limits.fork and can_fork():
+            seconds = limits.max_seconds
+            if deadline is not None:
+                seconds = min(seconds, deadline - time.monotonic())
+            return run_guarded(lambda: self._extract_payload(payload, content_type, page_url, deadline, True),
+                               seconds, limits.max_memory)
+        return self._extract_payload(payload, content_type, page_url, deadline, False)
 
-    def extract(self, html: str, page_url: str, utf8: bytes | None = None) -> PageImages:
-        """The images of a page.  `utf8`, optional, is `html` encoded as UTF-8 (see extract_payload)."""
+    def _extract_payload(self, payload: bytes, content_type: str | None, page_url: str, deadline: float | None,
+                         check_depth: bool) -> PageImages:
+        html, encoding = decode_html(payload, content_type)
+        if check_depth:
+            depth = estimated_depth(html, self.limits.max_depth)
+            if depth > self.limits.max_depth:
+                raise PageSkipped("too deep", f"elements nested more than {self.limits.max_depth} deep")
+        return self.extract(html, page_url, utf8=utf8_payload(payload, html, encoding), deadline=deadline)
+
+    def extract(self, html: str, page_url: str, utf8: bytes | None = None, deadline: float | None = None) -> PageImages:
+        """The images of a page.  `utf8`, optional, is `html` encoded as UTF-8 (see extract_payload).
+
+        Applies the per-page caps of `self.limits` (image records, URL and attribute lengths) and
+        `deadline`, but not the guard around the parse (extract_payload does that)."""
         result = PageImages()
         backend = self.backend
+        limits = self.limits
+        max_images, max_url, max_attr = limits.max_images, limits.max_url_length, limits.max_attribute_length
+        capped = result.capped
+
+        def cut(value: str | None) -> str | None:
+            if value is not None and len(value) > max_attr:
+                capped["attribute values"] += 1
+                return value[:max_attr]
+            return value
+
         doc = backend.parse(html, utf8)
         base = page_url
         base_href = backend.base_href(doc)
@@ -228,7 +274,12 @@ class ImageExtractor:
         page_host = host_of(page_url)
         images = result.images
         nodes = []  # the element of each image record, for the figure-caption licenses
-        for tag, node in backend.candidates(doc):
+        candidates = backend.candidates(doc)
+        seen = 0
+        for tag, node in candidates:
+            seen += 1
+            if deadline is not None and seen % _DEADLINE_EVERY == 0 and time.monotonic() > deadline:
+                raise PageSkipped("record time limit", f"the page's time ran out after {seen} candidate elements")
             if tag == "a" and not could_be_image_link(backend.attribute(node, "href")):
                 continue  # an ordinary link, most candidates: dropped before its attributes are read
             attrs = backend.attributes(node)
@@ -256,6 +307,9 @@ class ImageExtractor:
             if scheme == "javascript":
                 result.skipped["javascript_url"] += 1
                 continue
+            if len(raw) > max_url:
+                result.skipped["url_too_long"] += 1
+                continue
             try:
                 img_url, img_scheme, img_host = _resolve(base, base_scheme, raw)
             except ValueError:
@@ -264,6 +318,12 @@ class ImageExtractor:
             if img_scheme not in ("http", "https") or not img_host:
                 result.skipped["other_scheme"] += 1
                 continue
+            if len(img_url) > max_url:
+                result.skipped["url_too_long"] += 1
+                continue
+            if len(images) >= max_images:
+                result.skipped["over_image_cap"] += 1 + sum(1 for _ in candidates)  # counted, not examined
+                break
             parent_tag, parent_text, depth, siblings, in_noscript, ancestors = backend.context(node)
             srcset = attrs.get("srcset")
             if srcset is None:
@@ -275,19 +335,19 @@ class ImageExtractor:
                 "src": raw,
                 "src_attr": src_attr,
                 "element": tag,
-                "alt": attrs.get("alt"),
-                "title": attrs.get("title"),
-                "width_attr": attrs.get("width"),
-                "height_attr": attrs.get("height"),
-                "srcset": srcset,
-                "sizes": attrs.get("sizes"),
-                "class": attrs.get("class"),
-                "id": attrs.get("id"),
+                "alt": cut(attrs.get("alt")),
+                "title": cut(attrs.get("title")),
+                "width_attr": cut(attrs.get("width")),
+                "height_attr": cut(attrs.get("height")),
+                "srcset": cut(srcset),
+                "sizes": cut(attrs.get("sizes")),
+                "class": cut(attrs.get("class")),
+                "id": cut(attrs.get("id")),
                 "style": style[:200] if style is not None else None,
-                "loading": attrs.get("loading"),
+                "loading": cut(attrs.get("loading")),
                 "lazy": lazy,
                 "in_noscript": in_noscript,
-                "rel": attrs.get("rel"),
+                "rel": cut(attrs.get("rel")),
                 "parent_tag": parent_tag,
                 "parent_text": parent_text,
                 "ancestors": ancestors,

@@ -131,23 +131,25 @@ def test_jsonl_input_and_read_truth(tmp_path, no_proxy):  # noqa: F811
     assert truth == {server.url + "test.png": (30, 20), server.url + "test.svg": (200, 300)}
 
 
-def test_host_gate_spaces_requests_per_host():
-    from ccimg.probe import HostGate
+def test_redirect_hops_are_checked_against_robots_and_the_guard(tmp_path, no_proxy):  # noqa: F811
+    """The probe goes through the one network layer: every redirect hop is checked against the robots.txt of
+    its host before it is requested (a redirect into a disallowed path is never fetched), every request carries
+    the project's one User-Agent, and robots.txt is fetched once per host."""
+    from network.identity import USER_AGENT
 
-    now = [0.0]
-    slept: list[float] = []
-
-    def sleep(s):
-        slept.append(round(s, 6))
-        now[0] += s
-
-    gate = HostGate(rate=2.0, clock=lambda: now[0], sleep=sleep)
-    for _ in range(3):
-        with gate.hold("a.example"):
-            pass
-    with gate.hold("b.example"):  # another host: no wait
-        pass
-    assert slept == [0.5, 0.5]
+    images = shared_path("images")
+    root = link_tree(tmp_path / "site", {"ok/test.png": images / "test.png",
+                                         "private/test.gif": images / "test.gif"})
+    (root / "robots.txt").write_text("User-agent: ccimg\nDisallow: /private/\n")
+    with FlakyHTTPServer(root) as server:
+        server.script("/go/private.gif", [], then=Fail(302, (("Location", server.url + "private/test.gif"),)))
+        server.script("/go/ok.png", [], then=Fail(302, (("Location", "/ok/test.png"),)))
+        rows = _probe(tmp_path, [server.url + "go/private.gif", server.url + "go/ok.png"], "--allow-private-addresses")
+        assert rows[server.url + "go/private.gif"]["status"] == "robots_disallowed"
+        assert (rows[server.url + "go/ok.png"]["status"], rows[server.url + "go/ok.png"]["true_width"]) == ("ok", 30)
+        assert server.hits_for("/private/test.gif") == []
+        assert len(server.hits_for("/robots.txt")) == 1
+        assert {h.user_agent for h in server.hits} == {USER_AGENT}
 
 
 def test_probe_streams_its_input_in_bounded_rounds(tmp_path, monkeypatch, capsys):
