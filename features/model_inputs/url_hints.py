@@ -28,7 +28,9 @@ Flags (1.0 or 0.0):
     change every 4 characters).
 
 The largest number: `num_max` is the largest number of 2 to 4 digits in the URL after its host
-(0 if none), skipping the years of dates (/2023/05/, 2023-05-12, /2023/); `num_ctx_<c>` (one of
+(0 if none), skipping the years of dates (/2023/05/, 2023-05-12, /2023/) and the digits of hex hashes
+(a token of 4+ letters and digits whose letters are all a-f: `f50b4ac0`, `-e1726582508118`, or a
+run of 16+ hex digits and dashes with letters, a UUID); `num_ctx_<c>` (one of
 NUM_CONTEXTS) says what surrounds it: w (after w, width, wid, imwidth: `w=800`, `w_800`, `/w800`),
 h (after h, height, hei), s (after s, size, sz), max (after max), x_left (`800x`), x_right (`x600`),
 px (`220px`), wdesc (`750w`), query (another `key=N`), underscore (`_800`), dash (`-800`), slash
@@ -150,6 +152,16 @@ def url_hints_matrix(urls: list[str], decoded: list[str] | None = None) -> np.nd
     return out
 
 
+def _next(positions: np.ndarray, at: np.ndarray, none: int) -> np.ndarray:
+    """For each of `at`, the first of the sorted `positions` at or after it (`none` where there is none)."""
+    return np.append(positions, none)[np.searchsorted(positions, at)]
+
+
+def _previous(positions: np.ndarray, at: np.ndarray) -> np.ndarray:
+    """For each of `at`, the last of the sorted `positions` before it (-1 where there is none)."""
+    return np.concatenate(([-1], positions))[np.searchsorted(positions, at)]
+
+
 def _last_segments(arr: np.ndarray, ends: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """[start, stop) of the last path segment of every line (before its first `?` or `#`)."""
     line_start = np.concatenate(([0], ends[:-1]))
@@ -157,12 +169,9 @@ def _last_segments(arr: np.ndarray, ends: np.ndarray) -> tuple[np.ndarray, np.nd
     for mark in (63, 35):  # ?, #
         pos = np.flatnonzero(arr == mark)
         if len(pos):
-            k = np.searchsorted(pos, line_start)
-            first = np.where(k < len(pos), pos[np.minimum(k, len(pos) - 1)], len(arr))
+            first = _next(pos, line_start, len(arr))
             stop = np.where(first < stop, first, stop)
-    slash = np.flatnonzero(arr == 47)
-    k = np.searchsorted(slash, stop) - 1
-    last = np.where(k >= 0, slash[np.maximum(k, 0)], -1)
+    last = _previous(np.flatnonzero(arr == 47), stop)
     start = np.where(last >= line_start, last + 1, line_start)
     return start, stop
 
@@ -173,15 +182,15 @@ _NAME_CHAR[np.frombuffer(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0
 
 def _hash_names(raw: bytes, arr: np.ndarray, ends: np.ndarray, out: np.ndarray) -> None:
     """hash_name: the file name, without its extension, is 16+ hex digits, a UUID or base64-like."""
+    if not len(arr):
+        return
     start, stop = _last_segments(arr, ends)
     dots = np.flatnonzero(arr == 46)
     if len(dots):  # drop an extension of 1 to 5 characters
-        k = np.searchsorted(dots, stop) - 1
-        dot = dots[np.maximum(k, 0)]
-        stop = np.where((k >= 0) & (dot >= start) & (stop - dot <= 6), dot, stop)
+        dot = _previous(dots, stop)
+        stop = np.where((dot >= start) & (stop - dot <= 6), dot, stop)
     bad = np.flatnonzero(~_NAME_CHAR[arr])  # positions of characters a hash does not have
-    k = np.searchsorted(bad, start)
-    next_bad = np.where(k < len(bad), bad[np.minimum(k, len(bad) - 1)], len(arr))
+    next_bad = _next(bad, start, len(arr))
     col = _COL["hash_name"]
     for r in np.flatnonzero((stop - start >= 16) & (next_bad >= stop)).tolist():
         if _is_hash(raw[start[r]:stop[r]]):
@@ -200,8 +209,17 @@ def _is_hash(name: bytes) -> bool:
     return (len(_RUNS.findall(kinds)) - 1) * 4 >= len(core)  # a change of kind every 4 characters
 
 
+_ALNUM = np.zeros(256, dtype=bool)
+_ALNUM[np.frombuffer(b"abcdefghijklmnopqrstuvwxyz0123456789", dtype=np.uint8)] = True
+_ALNUM_DASH = _ALNUM.copy()
+_ALNUM_DASH[45] = True
+
+
 def _largest_numbers(low: bytes, arr: np.ndarray, ends: np.ndarray, out: np.ndarray) -> None:
-    """num_max and num_ctx_* of every line: runs of 2-4 digits after the host, without dates' years."""
+    """num_max and num_ctx_* of every line: runs of 2-4 digits after the host, without dates' years
+    and the digits of hex hashes."""
+    if not len(arr):
+        return
     digit = (arr - 48) < 10  # uint8 arithmetic: only the digits fall below 10
     change = np.flatnonzero(digit[1:] != digit[:-1]) + 1
     if digit[0]:
@@ -221,9 +239,8 @@ def _largest_numbers(low: bytes, arr: np.ndarray, ends: np.ndarray, out: np.ndar
     rows = np.searchsorted(ends, starts, side="right")
     line_start = np.concatenate(([0], ends[:-1]))
     # after the host: past the third slash of its line (scheme://host/)
-    slash = np.flatnonzero(arr == 47)
-    third = np.searchsorted(slash, line_start) + 2
-    third_pos = np.where(third < len(slash), slash[np.minimum(third, len(slash) - 1)], len(arr))
+    slash = np.append(np.flatnonzero(arr == 47), [len(arr)] * 3)
+    third_pos = slash[np.searchsorted(slash, line_start) + 2]
     in_path = starts > np.minimum(third_pos, ends)[rows]
     # a year of a date: followed by a month (2023/05, 2023-05, 2023_05) or a folder of its own (/2023/)
     padded = np.concatenate((arr, np.zeros(4, dtype=np.uint8)))
@@ -232,7 +249,21 @@ def _largest_numbers(low: bytes, arr: np.ndarray, ends: np.ndarray, out: np.ndar
     sep = (nxt == 45) | (nxt == 95) | (nxt == 47) | (nxt == 46)
     month = sep & ((nxt1 == 48) | (nxt1 == 49)) & ((nxt2 - 48) < 10) & ~((nxt3 - 48) < 10)
     year = (length == 4) & (values >= 1980) & (values <= 2039) & (month | ((prev == 47) & (nxt == 47)))
-    ok = in_path & ~year
+    # inside a hex hash: a token of letters and digits, 4 or more, with letters, all of them a-f (UUIDs,
+    # `f50b4ac0`, WordPress `-e1726582508118`), not `w600`, `1024x768`, `300px`
+    not_alnum = np.flatnonzero(~_ALNUM[arr])
+    token_start, token_stop = _previous(not_alnum, starts) + 1, _next(not_alnum, starts, len(arr))
+    after_hex = np.flatnonzero((arr - 103) < 20)  # g-z: letters a hex hash does not have
+    next_letter = _next(after_hex, token_start, len(arr))
+    token_length = token_stop - token_start
+    in_hash = (token_length > length) & (token_length >= 4) & (next_letter >= token_stop)
+    # ... or in a UUID-like run of hex digits and dashes, 16 or more, with letters a-f
+    not_hexdash = np.flatnonzero(~_ALNUM_DASH[arr])
+    run_start, run_stop = _previous(not_hexdash, starts) + 1, _next(not_hexdash, starts, len(arr))
+    hex_letters = np.flatnonzero((arr - 97) < 6)  # a-f
+    next_other, next_af = _next(after_hex, run_start, len(arr)), _next(hex_letters, run_start, len(arr))
+    in_hash |= (run_stop - run_start >= 16) & (next_other >= run_stop) & (next_af < run_stop)
+    ok = in_path & ~year & ~in_hash
     starts, stops, values, rows, prev, nxt, nxt1 = (a[ok] for a in (starts, stops, values, rows, prev, nxt, nxt1))
     if not len(starts):
         return

@@ -624,7 +624,8 @@ URL_RULES: list[UrlRule] = [
     _need("/cdn-cgi/image/", _regex_rule("cloudflare", T_EQ, r"/cdn-cgi/image/([^/]*=\d\d[^/]*)/", _cloudflare,
                                          part="path")),
     _regex_rule("imgproxy", T_COLON,
-                r"/(?:(?:rs|resize):(?P<kind>fit|fill|fill-down|force|auto)|s|size):(?P<w>\d{1,4}):(?P<h>\d{1,4})"
+                r"/(?:[\w=-]{16,}|unsafe|insecure|_)/(?:[a-z_]+:[^/]*/)*?"  # the signature, other options
+                r"(?:(?:rs|resize):(?P<kind>fit|fill|fill-down|force|auto)|s|size):(?P<w>\d{1,4}):(?P<h>\d{1,4})"
                 r"(?::(?P<en>[01tf]|true|false))?(?::[^/]*)?/", _imgproxy, part="path"),
     _regex_rule("thumbor", T_X, r"fit-in/(\d{2,4})x(\d{2,4})/", _thumbor_fit, part="path"),
     _regex_rule("resize-path", T_RESIZE, r"/resize/(\d{2,4})?(?:x(\d{2,4})?)?(!)?/", _resize_path, part="path"),
