@@ -7,8 +7,18 @@ always has) may decide alone (the decision rules themselves live in `models.deci
   * declared: both `width` and `height` attributes as plain pixel numbers (135 of 138 equal the
     true size in the 2008 archive of ../shared/data);
   * srcset: a `w` descriptor of the very candidate the image URL is (it states the file's width);
-  * url-pattern: a size written into the URL by a CMS or CDN (WordPress `-300x200.jpg`,
-    Wikimedia `/220px-`, Flickr size codes, `?w=800&h=600`, Google `=s1600`, Cloudinary `w_300`).
+  * url-pattern: a size written into the URL by a CMS, a CDN or a photo host, read by the rules of
+    `features.model_inputs.url_rules` (the table: each form, what it states, where it is
+    documented): CDN transforms (Cloudflare `/cdn-cgi/image/width=`, imgproxy, thumbor `fit-in`,
+    `/resize/WxH!`, Storyblok `/m/`, Gannett), host renditions (YouTube `hqdefault`, twimg,
+    Flickr's size codes, Google `=s1600`, Medium, BBC, the Guardian, Shopify, BigCommerce, Amazon,
+    eBay, Tumblr, Imgur), avatar services (Gravatar `s=`, GitHub, XenForo, Steam), query sizes
+    (`?w=800&h=600`, `resize=`, Scene7 `wid=`, Squarespace `format=750w`) and sizes in the path
+    (WordPress `-300x200`, Wikimedia `/220px-`, Cloudinary `w_300`, `/590x/`, `/w600/`, `-scaled`).
+    `SizeSignal.pattern` names the rule; a name ending in `-longest` bounds the longest side
+    (the number is in `width`), one ending in `-box` gives a box the file fits in.
+`url_sizes` finds the URL sizes of a batch (what `url_size` finds for each URL, faster), and
+`features.model_inputs.url_hints` the hints of a URL that are not sizes (original, thumbnail, avatar ...).
 """
 from __future__ import annotations
 

@@ -25,6 +25,24 @@ rules share one trigger, and the host rules share one scan of the URLs' `//host`
 """
 from __future__ import annotations
 
+# The rules on the real pages of ../shared/data (225,449 image records, 151,882 distinct image URLs, read
+# by models.corpus.CorpusReader): distinct URLs each rule reads first, and its decisions against the declared
+# width/height of the same <img> (CSS pixels: a noisy check; "-" where no record declares a size).
+#   pattern          URLs   agree/decided    pattern          URLs   agree/decided    pattern        URLs  agree/decided
+#   wxh             37411   5950/6158        bigcommerce       537      1/1           medium           84    13/14
+#   query           25259   2345/2603        gannett           312    175/175         amazon          148    21/21
+#   gravatar         4180   6230/6230        guardian          293      2/5 (1)       tumblr           54      -
+#   cdn-path         1818    194/194         cloudflare        287     60/60          wiki-px          49    29/29
+#   google            795    192/198 (2)     avatar            213    122/122         ebay             46      -
+#   path-width        638    151/151         imgproxy          233     70/70          steam-avatar     16      -
+#   xenforo-avatar    399    513/513         flickr            200     14/14          imgur             9      -
+#   resize-path       364    129/129         wp-scaled         161      -             youtube         110    28/28
+#   storyblok         150     53/53          bbc               155     20/24 (1)      twimg            99    83/83
+#   thumbor           123     34/34          shopify           196      9/9
+# In all 74,339 URLs (63,650 before issue 8), 16,438 of 16,918 decisions agree (97.2%; 95.0% before).
+# (1) the page declares the master's size while the URL asks for a smaller rendition (?width=620, /news/320/):
+#     the URL states the file.  (2) `s512-c` avatars shown at 35x35.
+
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
