@@ -29,8 +29,7 @@ Flags (1.0 or 0.0):
 
 The largest number: `num_max` is the largest number of 2 to 4 digits in the URL after its host
 (0 if none), skipping the years of dates (/2023/05/, 2023-05-12, /2023/) and the digits of hex hashes
-(a token of 4+ letters and digits whose letters are all a-f: `f50b4ac0`, `-e1726582508118`, or a
-run of 16+ hex digits and dashes with letters, a UUID); `num_ctx_<c>` (one of
+(a token of 4+ letters and digits whose letters are all a-f, `f50b4ac0`, or a UUID); `num_ctx_<c>` (one of
 NUM_CONTEXTS) says what surrounds it: w (after w, width, wid, imwidth: `w=800`, `w_800`, `/w800`),
 h (after h, height, hei), s (after s, size, sz), max (after max), x_left (`800x`), x_right (`x600`),
 px (`220px`), wdesc (`750w`), query (another `key=N`), underscore (`_800`), dash (`-800`), slash
@@ -226,23 +225,23 @@ def _is_hash(name: bytes) -> bool:
     return (len(_RUNS.findall(kinds)) - 1) * 4 >= len(core)  # a change of kind every 4 characters
 
 
-_ALNUM = np.zeros(256, dtype=bool)
-_ALNUM[np.frombuffer(b"abcdefghijklmnopqrstuvwxyz0123456789", dtype=np.uint8)] = True
-_ALNUM_DASH = _ALNUM.copy()
-_ALNUM_DASH[45] = True
-
-
 def _largest_numbers(low: bytes, arr: np.ndarray, ends: np.ndarray, out: np.ndarray) -> None:
     """num_max and num_ctx_* of every line: runs of 2-4 digits after the host, without dates' years
     and the digits of hex hashes."""
-    if not len(arr):
+    n = len(arr)
+    if not n:
         return
+
+    def at(index: np.ndarray) -> np.ndarray:  # the bytes at these positions, 0 outside the batch
+        inside = (index >= 0) & (index < n)
+        return np.where(inside, arr[np.clip(index, 0, n - 1)], 0)
+
     digit = (arr - 48) < 10  # uint8 arithmetic: only the digits fall below 10
     change = np.flatnonzero(digit[1:] != digit[:-1]) + 1
     if digit[0]:
         change = np.concatenate(([0], change))
     if digit[-1]:
-        change = np.concatenate((change, [len(arr)]))
+        change = np.concatenate((change, [n]))
     starts, stops = change[0::2], change[1::2]  # runs of digits [start, stop)
     length = stops - starts
     keep = (length >= 2) & (length <= 4)
@@ -256,53 +255,37 @@ def _largest_numbers(low: bytes, arr: np.ndarray, ends: np.ndarray, out: np.ndar
     rows = np.searchsorted(ends, starts, side="right")
     line_start = np.concatenate(([0], ends[:-1]))
     # after the host: past the third slash of its line (scheme://host/)
-    slash = np.append(np.flatnonzero(arr == 47), [len(arr)] * 3)
+    slash = np.append(np.flatnonzero(arr == 47), [n] * 3)
     third_pos = slash[np.searchsorted(slash, line_start) + 2]
     in_path = starts > np.minimum(third_pos, ends)[rows]
     # a year of a date: followed by a month (2023/05, 2023-05, 2023_05) or a folder of its own (/2023/)
-    padded = np.concatenate((arr, np.zeros(4, dtype=np.uint8)))
-    nxt, nxt1, nxt2, nxt3 = (padded[stops + k] for k in range(4))
-    prev = padded[starts - 1]  # starts >= 1 in a path
+    nxt, nxt1, nxt2, nxt3 = (at(stops + k) for k in range(4))
+    prev = at(starts - 1)
     sep = (nxt == 45) | (nxt == 95) | (nxt == 47) | (nxt == 46)
     month = sep & ((nxt1 == 48) | (nxt1 == 49)) & ((nxt2 - 48) < 10) & ~((nxt3 - 48) < 10)
     year = (length == 4) & (values >= 1980) & (values <= 2039) & (month | ((prev == 47) & (nxt == 47)))
-    # inside a hex hash: a token of letters and digits, 4 or more, with letters, all of them a-f (UUIDs,
-    # `f50b4ac0`, WordPress `-e1726582508118`), not `w600`, `1024x768`, `300px`
-    not_alnum = np.flatnonzero(~_ALNUM[arr])
-    token_start, token_stop = _previous(not_alnum, starts) + 1, _next(not_alnum, starts, len(arr))
-    after_hex = np.flatnonzero((arr - 103) < 20)  # g-z: letters a hex hash does not have
-    next_letter = _next(after_hex, token_start, len(arr))
-    token_length = token_stop - token_start
-    in_hash = (token_length > length) & (token_length >= 4) & (next_letter >= token_stop)
-    # ... or in a UUID-like run of hex digits and dashes, 16 or more, with letters a-f
-    not_hexdash = np.flatnonzero(~_ALNUM_DASH[arr])
-    run_start, run_stop = _previous(not_hexdash, starts) + 1, _next(not_hexdash, starts, len(arr))
-    hex_letters = np.flatnonzero((arr - 97) < 6)  # a-f
-    next_other, next_af = _next(after_hex, run_start, len(arr)), _next(hex_letters, run_start, len(arr))
-    in_hash |= (run_stop - run_start >= 16) & (next_other >= run_stop) & (next_af < run_stop)
-    ok = in_path & ~year & ~in_hash
-    starts, stops, values, rows, prev, nxt, nxt1 = (a[ok] for a in (starts, stops, values, rows, prev, nxt, nxt1))
+    ok = in_path & ~year & ~_in_uuid(low, starts)
+    starts, stops, values, rows = starts[ok], stops[ok], values[ok], rows[ok]
+    ok = ~_in_hex_token(arr, starts, stops)
+    starts, stops, values, rows = starts[ok], stops[ok], values[ok], rows[ok]
     if not len(starts):
         return
     # per line (runs are in line order): the largest number, the first of equals
-    first_of_row = np.flatnonzero(np.concatenate(([True], rows[1:] != rows[:-1])))
-    row_max = np.maximum.reduceat(values, first_of_row)
-    is_max = values == np.repeat(row_max, np.diff(np.append(first_of_row, len(rows))))
+    first = np.flatnonzero(np.concatenate(([True], rows[1:] != rows[:-1])))
+    is_max = values == np.repeat(np.maximum.reduceat(values, first), np.diff(np.append(first, len(rows))))
     best = np.flatnonzero(is_max)
     best = best[np.concatenate(([True], rows[best][1:] != rows[best][:-1]))]
     out[rows[best], _COL["num_max"]] = values[best]
     # contexts, from the characters around each number (in order of priority: later ones win)
-    starts = starts[best]
-    pad = 16  # zeros before the batch: a look-behind never wraps around
-    padded = np.concatenate((np.zeros(pad, dtype=np.uint8), arr, np.zeros(4, dtype=np.uint8)))
+    starts, stops = starts[best], stops[best]
 
     def before(k: int) -> np.ndarray:  # the character k places before each number
-        return padded[starts + pad - k]
+        return at(starts - k)
 
     def letter(a: np.ndarray) -> np.ndarray:
         return (a - 97) < 26
 
-    n1, n2 = nxt[best], nxt1[best]
+    n1, n2 = at(stops), at(stops + 1)
     p1, p2 = before(1), before(2)
     ctx = np.full(len(best), NUM_CONTEXTS.index("other"), dtype=np.int64)
     conds = [("slash", (p1 == 47) & np.isin(n1, np.frombuffer(b"/?#.\n\0", dtype=np.uint8))),
@@ -310,18 +293,46 @@ def _largest_numbers(low: bytes, arr: np.ndarray, ends: np.ndarray, out: np.ndar
              ("wdesc", (n1 == 119) & ~letter(n2)), ("px", (n1 == 112) & (n2 == 120)),
              ("x_right", (p1 == 120) & ~letter(p2)),
              ("x_left", (n1 == 120) & (((n2 - 48) < 10) | np.isin(n2, np.frombuffer(b"/_-.\n?\0", dtype=np.uint8))))]
-    sep = np.isin(p1, np.frombuffer(b"=_:-", dtype=np.uint8))
+    # the keyword contexts need a letter just before the number, or before a separator
+    sep = np.isin(p1, np.frombuffer(b"=_:-/", dtype=np.uint8))
+    near = np.flatnonzero(letter(p1) | (sep & letter(p2)))
+    starts, p1, sep = starts[near], p1[near], sep[near] & (p1[near] != 47)
     for name, words in reversed(_KEYWORDS):
         hit = np.zeros(len(best), dtype=bool)
         for word in words:
             for gap in (0, 1):  # the word right before the number, or before a separator
-                ok = (sep | ((p1 == 47) & (name == "max"))) if gap else np.ones(len(best), dtype=bool)
+                ok = (sep | ((p1 == 47) & (name == "max"))) if gap else np.ones(len(near), dtype=bool)
                 for j, c in enumerate(reversed(word)):
                     ok &= before(1 + gap + j) == c
                 if name != "max":  # the word starts the URL's word: no letter before it
                     ok &= ~letter(before(1 + gap + len(word)))
-                hit |= ok
+                hit[near] |= ok
         conds.append((name, hit))
     for name, cond in conds:
         ctx[cond] = NUM_CONTEXTS.index(name)
     out[rows[best], len(FLAG_NAMES) + 1 + ctx] = 1.0
+
+
+_UUID = re.compile(rb"-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-")  # the middle of a UUID (8-4-4-4-12)
+
+
+def _in_uuid(low: bytes, starts: np.ndarray) -> np.ndarray:
+    """Whether each number starts inside a UUID."""
+    spans = [m.start() - 8 for m in _UUID.finditer(low)]
+    if not spans:
+        return np.zeros(len(starts), dtype=bool)
+    span_start = np.asarray(spans)
+    k = np.searchsorted(span_start, starts, side="right") - 1
+    return (k >= 0) & (starts < span_start[np.maximum(k, 0)] + 36)
+
+
+def _in_hex_token(arr: np.ndarray, starts: np.ndarray, stops: np.ndarray) -> np.ndarray:
+    """Whether each run of digits [start, stop) lies in a hex token: letters and digits, 4 or more, with
+    letters, all of them a-f (`f50b4ac0`; not `w600`, `1024x768`, `300px`)."""
+    n = len(arr)
+    not_alnum = np.flatnonzero(~(((arr - 97) < 26) | ((arr - 48) < 10)))
+    token_start = _previous(not_alnum, starts) + 1
+    token_stop = _next(not_alnum, starts, n)
+    length = token_stop - token_start
+    g_to_z = np.flatnonzero((arr - 103) < 20)  # letters a hex token does not have
+    return (length >= 4) & (length > stops - starts) & (_next(g_to_z, token_start, n) >= token_stop)
