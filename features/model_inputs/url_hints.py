@@ -40,19 +40,20 @@ from __future__ import annotations
 # The hints on the real pages of ../shared/data (225,489 image records, 151,922 distinct image URLs, read by
 # models.corpus.CorpusReader; labels from models.labels.label_of: true, declared or stated sizes, 97,018 labelled
 # records of which 34.2% are BIG):
-#   hint         URLs  labelled  BIG share      hint           URLs  labelled  BIG share
-#   original     3493      1584     64.2%       tracking       2764      4255      4.7%
-#   thumbnail    5997      3367     15.6%       camera_name    2201      1660     38.1%
-#   avatar       5837      8973      0.3%       hash_name     22022     16139     42.1%
-#   icon        14454     14069      3.2%       num_ctx_w     17105      9515     74.3%
-#   logo         6972      3289     11.6%       num_ctx_h       569       240     36.7%
-#   sprite         22         4      0.0%       num_ctx_s      6944      7070      2.3%
-#   emoji         209        51      0.0%       num_ctx_max     116        27     92.6%
-#   badge         387       129     11.6%       num_ctx_x_left 33424    21387     44.6%
-#   button        724       713      0.6%       num_ctx_x_right 4142     2578     78.6%
-#   flag          382       239      4.2%       num_ctx_px      516       219     31.1%
-#   num_ctx_wdesc 2283  1663 84.5%; num_ctx_query 5937 3484 55.7%; num_ctx_underscore 6064 2376 41.5%;
-#   num_ctx_dash 10477 6362 25.4%; num_ctx_slash 16553 9746 48.1%; num_ctx_other 13177 9647 21.1%.
+#   hint          URLs  labelled  BIG share      hint             URLs  labelled  BIG share
+#   original      3493      1584     64.2%       num_ctx_w       17122      9517     74.3%
+#   thumbnail     5997      3367     15.6%       num_ctx_h         569       240     36.7%
+#   avatar        5837      8973      0.3%       num_ctx_s        6943      7068      2.3%
+#   icon         14454     14069      3.2%       num_ctx_max       116        27     92.6%
+#   logo          6972      3289     11.6%       num_ctx_x_left  33614     21529     44.4%
+#   sprite          22         4      0.0%       num_ctx_x_right  4161      2611     78.1%
+#   emoji          209        51      0.0%       num_ctx_px        516       219     31.1%
+#   badge          387       129     11.6%       num_ctx_wdesc    2284      1663     84.5%
+#   button         724       713      0.6%       num_ctx_query    5946      3492     55.7%
+#   flag           382       239      4.2%       num_ctx_underscore 6086    2378     41.5%
+#   tracking      2764      4255      4.7%       num_ctx_dash    10312      6149     25.5%
+#   camera_name   2201      1660     38.1%       num_ctx_slash   16562      9750     48.1%
+#   hash_name    22022     16139     42.1%       num_ctx_other   13171      9651     21.1%
 
 import re
 from functools import lru_cache
