@@ -5,24 +5,27 @@ for a batch as one float32 matrix (a few scans of the joined batch, not a loop o
 `url_hints(u)` is row 0 of `url_hints_matrix([u])`, so the two always agree).  All hints read the
 URL-decoded URL (`unquote`), as `url_size` does.
 
-Flags (1.0 or 0.0):
-  * original: the URL names an original upload or a full-size copy: a Wikimedia original
-    (upload.wikimedia.org/wikipedia/<project>/<a>/<ab>/<name>, not /thumb/), Flickr `_o`, the words
-    original/orig/full/fullsize/raw/master as a path or query word (twimg `name=orig`, BBC
-    /images/ic/raw/, Shopify `_master`, Squarespace `format=original`, BigCommerce stencil/original,
-    IIIF /full/), Google `=s0`, WordPress big-image copies `-scaled.<ext>`;
-  * thumbnail: thumb/thumbs/thumbnail(s) as a word (Wikimedia /thumb/, `_thumb`, /styles/thumbnail/),
-    WordPress's thumbnail size `-150x150.`, TYPO3 processed copies `csm_`;
-  * avatar: avatar anywhere (gravatar, /avatars/, user_avatar), profile_images, userpic, profile pic;
-  * icon (icon(s), favicon, a `.ico` file), logo, sprite, emoji (emoji, emoticon, smiley, smilies),
-    badge, button (button, btn), flag: the word in the URL, as a whole word (`site-logo.png`,
-    `LogoWhite`, `icons/`), upper- or lower-case, plural too;
-  * tracking: a tracking or spacer pixel: `1x1`, /pixel, /beacon, spacer/blank/clear/trans(parent)
-    .gif, `__utm.gif`, `/b/ss/`, `/tr?`, analytics hosts (google-analytics, doubleclick,
-    scorecardresearch, quantserve, pixel.wp.com, stats.wp.com, bat.bing, imrworldwide, omtrdc, 2o7,
-    chartbeat, adlog, any host or path with "analytics");
+Flags (1.0 or 0.0).  A "word" is a whole word of letters: the URL is cut at every character that is
+not a letter and lower-cased (`site-logo.png` and `LOGO_white` hold the word logo; `siteLogo` does not).
+  * original: the URL names an original upload or a full-size copy (the file may still be resized by
+    a size elsewhere in the URL, which the exact rules read first): a Wikimedia original
+    (upload.wikimedia.org/wikipedia/<project>/<a>/<ab>/<name>, not /thumb/), Flickr `_o`, Google
+    `=s0` or `/s0/`, the words original(s), orig, full, fullsize, raw, master, scaled (twimg
+    `name=orig`, BBC /images/ic/raw/, Shopify `_master`, Squarespace `format=original`, BigCommerce
+    stencil/original, IIIF /full/, the Guardian's /master/, WordPress big-image copies `-scaled.jpg`);
+  * thumbnail: the words thumb(s), thumbnail(s) (Wikimedia /thumb/, `_thumb`, Drupal
+    /styles/thumbnail/) and csm (TYPO3 processed copies `csm_`), WordPress's thumbnail size `-150x150.`;
+  * avatar: the words avatar(s), gravatar, blavatar, customavatars, useravatar, userpic(s);
+    profile_images (twimg), profile pic;
+  * icon (the words icon(s), favicon(s), ico: a `.ico` file), logo (logo(s)), sprite (sprite(s)),
+    emoji (emoji(s), emoticon(s), smiley(s), smilies), badge (badge(s)), button (button(s), btn(s)),
+    flag (flag(s));
+  * tracking: a tracking or spacer pixel: the words pixel, beacon, spacer, analytics, doubleclick,
+    scorecardresearch, quantserve, chartbeat, imrworldwide, omtrdc, adlog, utm (google-analytics.com,
+    pixel.wp.com, `__utm.gif`); `1x1` as a number pair; a `.gif` named spacer, blank, clear, trans or
+    transparent;
   * camera_name: the file name a camera or phone gave the photo: IMG_1234, DSC_0012, DSCN/DSCF1234,
-    _MG_1234, PXL_20230512_..., MVIMG_, GOPR0001, DJI_0001, PANO_, P1010001, 20230512_123456;
+    _MG_1234, PXL_20230512_..., MVIMG_, GOPR0001, DJI_0001, PANO_, VID_, P1010001, 20230512_123456;
   * hash_name: a file name (without extension) that is a hash: 16+ hex digits, a UUID, or 16+
     base64-like characters mixing digits, upper and lower case often (at least one case or digit
     change every 4 characters).
