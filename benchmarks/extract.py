@@ -27,6 +27,9 @@ of a shared machine spreads evenly; the medians of --repeat runs are reported):
                exactly the reference's, page by page
   job:P        the real ExtractImagesJob.run_mapper in-process (counters to stderr, output to /dev/null)
   stage:*      cumulative steps of the lexbor extraction (differences = cost of each step)
+  guard:off    extract:lexbor without the page guard of features.page.limits (no '<' count, no child)
+  guard:fork-all  extract:lexbor with every page parsed in a forked child under RLIMIT_AS and a time limit
+               (the alternative guard; CPU time includes the children's)
   floor:*      lexbor alone over the pages held in memory: what no Python change can beat
   proto:*      prototypes of what is left outside the extractor (fastwarc iteration, orjson lines), around
                the project's extractor; not project code
@@ -75,6 +78,7 @@ from features.page.charset import decode_html, utf8_payload  # noqa: E402
 from features.page.backends import CANDIDATE_TAGS  # noqa: E402
 from features.page.record_fields import PARENT_TEXT_MAX  # noqa: E402
 from features.page.images import ImageExtractor, PageImages, could_be_image_link  # noqa: E402
+from features.page.licenses import LICENSE_FIELDS  # noqa: E402
 from dataio.warc import MAX_PAYLOAD, iter_records  # noqa: E402
 
 DEFAULT_DATA = REPO.parent / "shared" / "data"
@@ -278,18 +282,35 @@ def _html_records(path: Path, limit: int | None):
 
 
 def step_extract(path: Path, parser: str = "lexbor", limit: int | None = None, stage: str = "full",
-                 reference: bool = False) -> dict:
+                 reference: bool = False, licenses: bool = True, guard: str = "default") -> dict:
     """One mapper's work per record, without mrjob: see the module docstring.
 
     `stage` stops early, for the cumulative breakdown: decode, parse, candidates, extract, full.
     `reference`: the frozen pre-speed-up extraction (ReferenceLexborExtractor on the decoded text) instead
     of the project's ImageExtractor(parser).extract_payload, as the job calls it.
+    `licenses=False`: the same without the license detection (features/page/licenses.py), to measure its cost.
+    `guard` (features.page.limits): "default" as the job runs (count the '<', parse big pages in a child),
+    "off" (no count, every page in the mapper), "fork-all" (every page parsed in a forked child).
     """
+    if not licenses:
+        import features.page.images as page_images
+
+        saved = page_images.attach_licenses
+        page_images.attach_licenses = lambda *args, **kwargs: None
+        try:
+            return step_extract(path, parser, limit, stage, reference, guard=guard)
+        finally:
+            page_images.attach_licenses = saved
     from mrjob.protocol import JSONValueProtocol
 
-    extractor = ImageExtractor(parser)
+    from features.page.limits import PageLimits
+
+    extractor = ImageExtractor(parser, limits=PageLimits(inline_tags=-1) if guard == "fork-all" else None)
     backend = extractor.backend
-    if reference:
+    if guard == "off":
+        def extract(payload: bytes, content_type: str | None, url: str):
+            return extractor._extract_payload(payload, content_type, url, None, False)
+    elif reference:
         ref = ReferenceLexborExtractor()
 
         def extract(payload: bytes, content_type: str | None, url: str):
@@ -349,7 +370,7 @@ def step_job(path: Path, parser: str = "lexbor") -> dict:
         job.run_mapper(0)
         err.seek(0)
         counters = parse_counters(err)
-    failed = sum(n for k, n in counters.items() if k.startswith("errors,process_record"))
+    failed = counters.get("records,failed", 0) + counters.get("records,skipped", 0)
     # The job counts the bytes of the pages it extracted; MB/s use the WARC's HTML total, as for the other steps.
     return {"html_bytes_counted": counters.get("pages,html bytes", 0), "pages": counters.get("pages,html", 0) + failed,
             "images": counters.get("images,emitted", 0), "pages_failed": failed}
@@ -367,11 +388,17 @@ def parse_counters(stream) -> Counter:
 
 # -- running and reporting -----------------------------------------------------------------------
 
+def _cpu() -> float:
+    """CPU time of this process and of its waited-for children (the guard's forked parses)."""
+    t = os.times()
+    return t.user + t.system + t.children_user + t.children_system
+
+
 def timed(fn) -> tuple[dict, float, float]:
     gc.collect()
-    w0, c0 = time.perf_counter(), time.process_time()
+    w0, c0 = time.perf_counter(), _cpu()
     res = fn()
-    return res, time.perf_counter() - w0, time.process_time() - c0
+    return res, time.perf_counter() - w0, _cpu() - c0
 
 
 def run_throughput(args, path: Path, info: dict, log=print) -> dict:
@@ -388,6 +415,12 @@ def run_throughput(args, path: Path, info: dict, log=print) -> dict:
         ("stage:extract", "+ rules, URLs, context (ImageExtractor.extract_payload)",
          lambda: step_extract(path, stage="extract")),
         ("extract:lexbor", "FULL: + job fields + JSON lines", lambda: step_extract(path, "lexbor")),
+        ("extract:no-licenses", "FULL without the license detection (its cost)",
+         lambda: step_extract(path, "lexbor", licenses=False)),
+        ("guard:off", "FULL without the page guard ('<' not counted, no page in a child)",
+         lambda: step_extract(path, "lexbor", guard="off")),
+        ("guard:fork-all", "FULL with every page parsed in a forked child (RLIMIT_AS, time limit)",
+         lambda: step_extract(path, "lexbor", guard="fork-all")),
         ("ref:lexbor", "FULL, the extraction before its speed-ups (ReferenceLexborExtractor)",
          lambda: step_extract(path, reference=True)),
         ("job:lexbor", "real ExtractImagesJob.run_mapper in-process", lambda: step_job(path, "lexbor")),
@@ -470,6 +503,10 @@ def print_table(report: dict, info: dict) -> None:
         full, ref = by["extract:lexbor"], by["ref:lexbor"]
         print(f"extract:lexbor / ref:lexbor (the extraction before its speed-ups): "
               f"{full['mb_s_cpu'] / ref['mb_s_cpu']:.2f}x (cpu), {full['mb_s'] / ref['mb_s']:.2f}x (wall)")
+    if "extract:lexbor" in by and "extract:no-licenses" in by:
+        full, bare = by["extract:lexbor"], by["extract:no-licenses"]
+        print(f"license detection: extract:lexbor / extract:no-licenses = {full['mb_s_cpu'] / bare['mb_s_cpu']:.3f} "
+              f"(cpu), {full['mb_s'] / bare['mb_s']:.3f} (wall)")
     if "extract:lexbor" in by:
         full = by["extract:lexbor"]
         best = max((r for r in report["rows"] if r["step"].startswith("proto:")), key=lambda r: r["mb_s_cpu"],
@@ -527,7 +564,8 @@ class ReferenceLexborExtractor:
     Frozen: the tree walk (attribute dict of every candidate, a walk to the root per image, sibling count and
     text per image, no cache), URL resolution (urljoin + urlsplit for every URL) and the parser input (the
     decoded text).  Taken from the project, as the speed-ups left them, so that a change of rule is not
-    reported as a difference: the rules (_img_source, _source_srcset, _media_link_source, host_of) and the
+    reported as a difference: the rules (_img_source, _source_srcset, _media_link_source, host_of, the browser's
+    form of URLs: features.urls.browser_url) and the
     text walk (LexborBackend._text).  The record dict mirrors ImageExtractor.extract's: a field added there
     shows up as a difference in --verify; add it here too.
     Delete this class, the `ref:lexbor` row and --verify together once the baseline is no longer wanted.
@@ -545,7 +583,8 @@ class ReferenceLexborExtractor:
     def extract(self, html: str, page_url: str) -> PageImages:
         from urllib.parse import urljoin, urlsplit
 
-        from features.page.images import _WS, _img_source, _media_link_source, _source_srcset, host_of
+        from features.page.images import _WS, _img_source, _media_link_source, _source_srcset, add_page_context, host_of
+        from features.urls import ascii_host, browser_url
 
         result = PageImages()
         self._sibling_cache = {}
@@ -586,9 +625,16 @@ class ReferenceLexborExtractor:
                 result.skipped["javascript_url"] += 1
                 continue
             try:
-                img_url = urljoin(base, raw)
+                joinable = raw
+                if "\\" in raw:  # the browser's reading of '\\' (a rule, taken from _resolve)
+                    end = min((i for i in (raw.find("?"), raw.find("#")) if i >= 0), default=len(raw))
+                    joinable = raw[:end].replace("\\", "/") + raw[end:]
+                img_url = urljoin(base, joinable)
                 parts = urlsplit(img_url)
                 img_host = (parts.hostname or "").lower()
+                if parts.scheme in ("http", "https"):  # the browser's form (a rule, features.urls)
+                    img_url = browser_url(img_url)
+                    img_host = img_host if img_host.isascii() else ascii_host(img_host)
             except ValueError:
                 result.skipped["invalid_url"] += 1
                 continue
@@ -628,8 +674,7 @@ class ReferenceLexborExtractor:
                 "page_host": page_host,
                 "img_host": img_host,
             })
-        for rec in images:
-            rec["page_images"] = len(images)
+        add_page_context(images)  # page_images, page_url_count, page_folder_count (a rule, taken from the project)
         return result
 
     def base_href(self, doc) -> str | None:
@@ -693,6 +738,9 @@ def verify_against_reference(path: Path, limit: int | None = None) -> dict:
         images += len(a.images)
         for how, b in (("extract_payload", project.extract_payload(payload, ctype, url)),
                        ("extract", project.extract(text, url))):
+            for rec in b.images:  # fields added after the reference was frozen
+                for name in LICENSE_FIELDS:
+                    rec.pop(name, None)
             if [list(x.items()) for x in a.images] == [list(x.items()) for x in b.images] and a.skipped == b.skipped:
                 continue  # the same records, field order included (it is the order of the JSON output)
             differing[how] += 1

@@ -7,24 +7,27 @@ the image.  The output (JSONL: img_url, true_width, true_height, format, status,
 is read by `models.labels.read_truth`, so `ccimg train --labels FILE` can use it directly;
 rows that failed carry null sizes, which read_truth skips.
 
-How, and why so carefully (other people's servers are on the other end):
+How, and why so carefully (other people's servers are on the other end); the network parts are the
+project's one network layer (network/), shared with the jobs and `ccimg select`:
   * `Range: bytes=0-N` (N = 64 KiB - 1 by default).  A server that ignores Range and answers
-    200 is read as a stream and cut off after N bytes: never more than asked for.  JPEG keeps
-    its size in the SOF marker, normally within a few KB but after a large EXIF/ICC block it can
-    come later: if the size is not found in the first chunk, one more request with a larger
-    range (512 KiB) is made.
-  * robots.txt is honoured per host (urllib.robotparser, fetched once per host and cached,
-    user agent ``ccimg/0.1``); a host whose robots.txt cannot be read (5xx, timeouts) is not
-    probed, as RFC 9309 asks.
-  * a per-host rate limit (``--rate``, default 1 request/s, robots.txt included) and a small
-    thread pool over hosts (``--workers``); a per-host lock means never two requests to the
-    same host at once, even when a redirect leads to a host that another worker is probing.
-  * 429 and 5xx are retried a bounded number of times with exponential backoff and full
-    jitter, honouring Retry-After (`dataio.sources.RetryPolicy`, `parse_retry_after`).
-  * redirects are followed by hand, each hop checked for scheme, address and robots.txt;
-    no request goes to a private, loopback, link-local or reserved address unless
-    ``--allow-private-addresses`` (`dataio.sources.check_public_address`): the input is data, and
-    a URL naming http://169.254.169.254/ must not turn the prober into a proxy.
+    200 is read as a stream and cut off after N bytes (`Response.read_capped`): never more than
+    asked for.  JPEG keeps its size in the SOF marker, normally within a few KB but after a large
+    EXIF/ICC block it can come later: if the size is not found in the first chunk, one more request
+    with a larger range (512 KiB) is made.
+  * robots.txt is honoured per origin (`network.robots.RobotsCache`, RFC 9309, fetched once and
+    cached, product token ``ccimg``): a host whose robots.txt cannot be read (5xx, timeouts) is not
+    probed, as the RFC asks; 4xx (401 and 403 included, as the RFC says) means no rules.  Every
+    redirect hop is checked against the robots.txt of its own host before it is requested.
+  * a per-host rate limit (``--rate``, default 1 request/s, robots.txt included) and at most one
+    request per host at a time (`network.gate.HostGate`, held by the client for every hop, so a
+    redirect to a host another worker is probing waits its turn), with a small thread pool over
+    hosts (``--workers``).
+  * 429 and 5xx are retried a bounded number of times with exponential backoff and full jitter,
+    honouring Retry-After (`network.retry.RetryPolicy`).
+  * one HTTP GET (`network.http.HttpClient`): redirects followed by hand, each hop's address checked
+    (no request goes to a private, loopback, link-local or reserved address unless
+    ``--allow-private-addresses``: the input is data, and a URL naming http://169.254.169.254/ must
+    not turn the prober into a proxy), one deadline per request, the project's one User-Agent.
   * every input line is accounted for in the summary on stderr.
 
 EXIF orientation: imagesize 2.x applies the EXIF orientation where it finds the tag in the
@@ -35,91 +38,21 @@ BIG/SMALL rule is symmetric in width and height, so the label does not change.
 """
 from __future__ import annotations
 
-import json
 import threading
-import time
-import urllib.robotparser
-from collections import Counter, OrderedDict
+from collections import OrderedDict
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from urllib.parse import urljoin, urlsplit
 
-from dataio.sources import (MAX_REDIRECTS, REDIRECT_STATUS, RETRY_STATUS, FetchError, RetryPolicy, TransientError,
-                        check_public_address, parse_retry_after)
 from dataio.image_header import image_size
+from network.errors import FetchError, TransientError
+from network.gate import HostGate
+from network.guard import CheckedURL, check_url
+from network.http import HttpClient
+from network.retry import RETRY_STATUS, RetryPolicy
+from network.robots import RobotsCache
 
-USER_AGENT = "ccimg/0.1"
-ROBOTS_AGENT = "ccimg"  # the product token robots.txt groups are matched against
 DEFAULT_RANGE_BYTES = 64 * 1024
 RETRY_RANGE_BYTES = 512 * 1024
-
-
-# -- input ---------------------------------------------------------------------------------------
-def read_urls(lines, counts: Counter) -> list[str]:
-    """Distinct image URLs, in first-seen order, from plain URL lines or extraction JSONL
-    (``img_url``).  Every line is counted in `counts` under one of: url, duplicate, blank,
-    bad_json, no_img_url."""
-    seen: OrderedDict[str, None] = OrderedDict()
-    for line in lines:
-        counts["lines"] += 1
-        text = line.strip()
-        if not text or text.startswith("#"):
-            counts["blank"] += 1
-            continue
-        if text.startswith("{"):
-            try:
-                url = json.loads(text).get("img_url")
-            except (ValueError, AttributeError):
-                counts["bad_json"] += 1
-                continue
-            if not url or not isinstance(url, str):
-                counts["no_img_url"] += 1
-                continue
-        else:
-            url = text
-        if url in seen:
-            counts["duplicate"] += 1
-        else:
-            counts["url"] += 1
-            seen[url] = None
-    return list(seen)
-
-
-# -- politeness ----------------------------------------------------------------------------------
-class HostGate:
-    """Per-host lock and minimum interval between request starts.
-
-    Why a lock and not only the host-to-worker assignment: a redirect can lead a worker to
-    another host, which may be another worker's; the lock keeps one request per host at a time."""
-
-    def __init__(self, rate: float, clock=time.monotonic, sleep=time.sleep):
-        self.interval = 1.0 / rate if rate > 0 else 0.0
-        self._clock, self._sleep = clock, sleep
-        self._lock = threading.Lock()
-        self._hosts: dict[str, list] = {}  # host -> [lock, time of last request start]
-
-    def hold(self, host: str):
-        with self._lock:
-            entry = self._hosts.setdefault(host, [threading.Lock(), None])
-        return _Held(self, entry)
-
-
-class _Held:
-    def __init__(self, gate: HostGate, entry: list):
-        self.gate, self.entry = gate, entry
-
-    def __enter__(self):
-        self.entry[0].acquire()
-        last = self.entry[1]
-        if last is not None:
-            wait = last + self.gate.interval - self.gate._clock()
-            if wait > 0:
-                self.gate._sleep(wait)
-        self.entry[1] = self.gate._clock()
-        return self
-
-    def __exit__(self, *exc):
-        self.entry[0].release()
 
 
 @dataclass
@@ -143,176 +76,76 @@ class _Stop(Exception):
 
 
 class Prober:
-    """Probes URLs politely; thread-safe (one requests session per thread)."""
+    """Probes URLs politely; thread-safe (the client's pool gives each request its own connection).
 
-    def __init__(self, options: Options, log=None):
+    `client` replaces the HttpClient built from the options (tests pass one with a resolver that lets a
+    loopback server stand for a public one)."""
+
+    def __init__(self, options: Options, log=None, client: HttpClient | None = None):
         self.o = options
-        self.gate = HostGate(options.rate)
+        self.gate = HostGate(interval=1.0 / options.rate if options.rate > 0 else 0.0, max_per_host=1)
+        self.client = client or HttpClient(timeout=options.timeout, allow_private=options.allow_private,
+                                           gate=self.gate)
+        if self.client.gate is None:
+            self.client.gate = self.gate
+        self.robots = RobotsCache(self.client)
         self.log = log or (lambda msg: None)
-        self._local = threading.local()
-        self._lock = threading.Lock()
-        self._robots: dict[str, object] = {}  # scheme://netloc -> RobotFileParser or _Stop
-        self._robots_locks: dict[str, threading.Lock] = {}
-        self._addresses: dict[str, str | None] = {}  # host -> None (public) or refusal status
-
-    @property
-    def session(self):
-        s = getattr(self._local, "session", None)
-        if s is None:
-            import requests
-
-            s = requests.Session()
-            s.headers.update({"User-Agent": USER_AGENT, "Accept-Encoding": "identity"})
-            self._local.session = s
-        return s
 
     # -- checks --------------------------------------------------------------------------------
-    def _check_url(self, url: str) -> None:
-        parts = urlsplit(url)
-        if parts.scheme not in ("http", "https"):
-            raise _Stop("unsupported_scheme", f"{url}: only http(s) is probed")
-        if not parts.hostname:
-            raise _Stop("bad_url", f"{url}: no host")
+    def _checked(self, url: str) -> CheckedURL:
+        """The URL parsed by the guard, its addresses checked (without a request): _Stop otherwise."""
+        scheme = url.split(":", 1)[0].lower() if ":" in url else ""
+        if scheme and scheme not in ("http", "https") and url[len(scheme):].startswith(":"):
+            raise _Stop("unsupported_scheme", "only http(s) is probed")
         try:
-            parts.port  # noqa: B018 - raises ValueError on a bad port
-        except ValueError:
-            raise _Stop("bad_url", f"{url}: bad port") from None
-        if self.o.allow_private:
-            return
-        host = parts.hostname
-        with self._lock:
-            known = host in self._addresses
-            refusal = self._addresses.get(host)
-        if not known:
-            refusal = None
-            try:
-                check_public_address(url)
-            except FetchError as exc:
-                refusal = exc.kind
-            except TransientError:
-                refusal = "dns_error"
-            with self._lock:
-                self._addresses[host] = refusal
-        if refusal:
-            raise _Stop(refusal, f"{url}: {refusal}")
+            checked = check_url(url)
+            # Before robots.txt: a refused address must not even be asked for its robots.txt.
+            self.client.resolver.checked_addresses(checked.host, checked.port, self.o.allow_private,
+                                                   timeout=self.o.timeout)
+        except FetchError as exc:
+            raise _Stop(exc.kind, str(exc)) from None
+        except TransientError as exc:
+            raise _Stop("dns_error", str(exc)) from None
+        return checked
 
-    def _request(self, url: str, range_bytes: int | None):
-        """One GET (no redirects followed), through the host gate; returns (response, body bytes
-        read up to range_bytes).  429/5xx raise TransientError with Retry-After for RetryPolicy."""
-        import requests
-
-        headers = {"Range": f"bytes=0-{range_bytes - 1}"} if range_bytes else {}
-        with self.gate.hold(urlsplit(url).netloc.lower()):
-            try:
-                resp = self.session.get(url, headers=headers, timeout=self.o.timeout, stream=True,
-                                        allow_redirects=False)
-            except requests.Timeout as exc:
-                raise TransientError("timeout", str(exc)) from exc
-            except (requests.ConnectionError, ConnectionError) as exc:
-                raise TransientError("connection_error", str(exc)) from exc
-            except requests.RequestException as exc:
-                raise _Stop("bad_url", str(exc)) from exc
-            try:
-                if resp.status_code in RETRY_STATUS:
-                    raise TransientError(f"http_{resp.status_code}", f"{url}: HTTP {resp.status_code}",
-                                     parse_retry_after(resp.headers.get("Retry-After")))
-                body = b""
-                if resp.status_code in (200, 206) and range_bytes is not None:
-                    body = self._read_capped(resp, range_bytes)
-                elif resp.status_code == 200:
-                    body = self._read_capped(resp, 512 * 1024)  # robots.txt: RFC 9309 allows a 500 KiB cap
-            finally:
-                resp.close()
-        return resp, body
-
-    @staticmethod
-    def _read_capped(resp, limit: int) -> bytes:
-        """At most `limit` bytes of the body, whatever the server sends (a server that ignored
-        Range would send the whole file: the connection is closed after `limit`)."""
-        import requests
-        import urllib3
-
-        chunks, n = [], 0
+    def _allowed(self, checked: CheckedURL) -> None:
         try:
-            while n < limit:
-                chunk = resp.raw.read(min(65536, limit - n), decode_content=False)
-                if not chunk:
-                    break
-                chunks.append(chunk)
-                n += len(chunk)
-        except (requests.Timeout, urllib3.exceptions.ReadTimeoutError, TimeoutError) as exc:
-            raise TransientError("timeout", str(exc)) from exc
-        except (urllib3.exceptions.HTTPError, ConnectionError) as exc:
-            raise TransientError("connection_error", str(exc)) from exc
-        return b"".join(chunks)
+            allowed = self.robots.allowed(checked)
+        except FetchError as exc:
+            raise _Stop(exc.kind, str(exc)) from None
+        if not allowed:
+            raise _Stop("robots_disallowed", f"{checked}: disallowed by robots.txt")
 
-    def _get(self, url: str, range_bytes: int | None, check_robots: bool = True):
-        """GET following redirects by hand; every hop is checked (scheme, address, robots.txt)
-        and retried on 429/5xx/timeouts.  Returns (final url, response, body)."""
-        for _hop in range(MAX_REDIRECTS + 1):
-            self._check_url(url)
-            if check_robots and not self._robots_allow(url):
-                raise _Stop("robots_disallowed", f"{url}: disallowed by robots.txt")
-            try:
-                resp, body = self.o.policy.run(lambda u=url: self._request(u, range_bytes), url,
-                                               lambda kind, msg: self.log(msg))
-            except FetchError as exc:
-                kind = exc.kind.removeprefix("gave_up_")
-                raise _Stop(kind, str(exc)) from exc
-            location = resp.headers.get("Location")
-            if resp.status_code in REDIRECT_STATUS and location:
-                url = urljoin(url, location)
-                continue
-            return url, resp, body
-        raise _Stop("too_many_redirects", f"more than {MAX_REDIRECTS} redirects")
+    def _get(self, checked: CheckedURL, range_bytes: int) -> tuple[int, bytes]:
+        """(status, at most range_bytes of the body) of a ranged GET, retried on 429/5xx/timeouts;
+        every redirect hop is guarded by the client and checked against robots.txt here."""
+        def once() -> tuple[int, bytes]:
+            with self.client.get(checked, {"Range": f"bytes=0-{range_bytes - 1}"},
+                                 on_redirect=self._allowed) as resp:
+                if resp.status in RETRY_STATUS:
+                    resp.raise_for_status()  # TransientError with the server's Retry-After
+                body = resp.read_capped(range_bytes) if resp.status in (200, 206) else b""
+                return resp.status, body
 
-    def _robots_allow(self, url: str) -> bool:
-        parts = urlsplit(url)
-        key = f"{parts.scheme}://{parts.netloc.lower()}"
-        with self._lock:
-            lock = self._robots_locks.setdefault(key, threading.Lock())
-        with lock:  # fetched once per host, however many threads ask at once
-            parser = self._robots.get(key)
-            if parser is None:
-                parser = self._fetch_robots(key)
-                self._robots[key] = parser
-        if isinstance(parser, _Stop):
-            raise parser
-        return parser.can_fetch(ROBOTS_AGENT, url)
-
-    def _fetch_robots(self, base: str):
-        """A RobotFileParser for the host, following urllib.robotparser's reading of statuses
-        (401/403: disallow all; other 4xx: allow all); 5xx or unreachable: a _Stop, since
-        RFC 9309 says to assume complete disallow when robots.txt cannot be read."""
-        parser = urllib.robotparser.RobotFileParser(base + "/robots.txt")
         try:
-            _url, resp, body = self._get(base + "/robots.txt", None, check_robots=False)
-        except _Stop as exc:
-            if exc.status in ("private_address", "dns_error", "bad_url", "unsupported_scheme"):
-                return exc
-            return _Stop("robots_unavailable", f"{base}/robots.txt: {exc}")
-        if resp.status_code == 200:
-            parser.parse(body.decode("utf-8", "replace").splitlines())
-        elif resp.status_code in (401, 403):
-            parser.disallow_all = True
-        elif 400 <= resp.status_code < 500:
-            parser.allow_all = True
-        else:
-            return _Stop("robots_unavailable", f"{base}/robots.txt: HTTP {resp.status_code}")
-        return parser
+            return self.o.policy.run(once, checked.redacted, lambda kind, msg: self.log(msg))
+        except FetchError as exc:
+            raise _Stop(exc.kind.removeprefix("gave_up_"), str(exc)) from None
 
     # -- one URL -------------------------------------------------------------------------------
     def probe(self, url: str) -> dict:
         row = {"img_url": url, "true_width": None, "true_height": None, "format": None, "status": None,
                "bytes_read": 0}
         try:
+            checked = self._checked(url)
+            self._allowed(checked)
             fmt, size, body = None, None, b""
             limits = sorted({self.o.range_bytes, self.o.retry_range_bytes})
             for limit in limits:
-                _final, resp, body = self._get(url, limit)
+                status, body = self._get(checked, limit)
                 row["bytes_read"] += len(body)
-                if resp.status_code not in (200, 206):
-                    raise _Stop("empty" if resp.status_code == 416 else f"http_{resp.status_code}")
+                if status not in (200, 206):
+                    raise _Stop("empty" if status == 416 else f"http_{status}")
                 if not body:
                     raise _Stop("empty")
                 fmt, size = image_size(body)
@@ -333,18 +166,25 @@ class Prober:
         return row
 
 
-def probe_urls(urls: list[str], options: Options, log=None):
+def _host_key(url: str) -> str:
+    """The host a URL's probe goes to first (its group), "" when the URL cannot be parsed."""
+    try:
+        return check_url(url).host
+    except FetchError:
+        return ""
+
+
+def probe_urls(urls: list[str], options: Options, log=None, prober: Prober | None = None,
+               client: HttpClient | None = None):
     """Yield one row per URL, as the probes finish.  URLs are grouped by host and each group
     goes to one worker, in input order, so the rate limit spaces them out without idling the
-    other workers."""
-    prober = Prober(options, log)
+    other workers.  Pass the same `prober` to successive calls (chunks of a long list) so that
+    they share its per-host rate limit and robots.txt cache; `client` replaces the HttpClient a new
+    Prober would build (tests)."""
+    prober = prober or Prober(options, log, client)
     groups: OrderedDict[str, list[str]] = OrderedDict()
     for url in urls:
-        try:
-            host = urlsplit(url).netloc.lower()
-        except ValueError:
-            host = ""
-        groups.setdefault(host, []).append(url)
+        groups.setdefault(_host_key(url), []).append(url)
     out: list[dict] = []
     cond = threading.Condition()
 
@@ -354,7 +194,7 @@ def probe_urls(urls: list[str], options: Options, log=None):
                 row = prober.probe(url)
             except Exception as exc:  # noqa: BLE001 - one bad URL must not lose the others
                 row = {"img_url": url, "true_width": None, "true_height": None, "format": None,
-                       "status": "error", "bytes_read": 0, "error": f"{type(exc).__name__}: {exc}"}
+                       "status": "error", "bytes_read": 0, "error": type(exc).__name__}
             with cond:
                 out.append(row)
                 cond.notify()

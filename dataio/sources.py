@@ -1,151 +1,156 @@
-"""Bytes from where WARC files live: local folders, HTTP(S) with Range, and S3 (boto3).
+"""Bytes from where WARC files live: local files, HTTP(S) with Range, and S3, through the one network layer.
 
-Everything here streams or reads one byte range: a whole WARC file is never held in memory.
-Transient failures (429, 5xx, timeouts, connection resets, S3 "SlowDown") are retried with
-exponential backoff and full jitter, bounded both in attempts and in elapsed time; a stream
-that breaks in the middle of a file resumes from the byte it had reached.  Errors that
-retrying cannot fix raise `FetchError` with a short `kind` that the job counts.
+Everything here streams or reads one byte range: a whole WARC file is never held in memory.  The
+network parts are `network.http.HttpClient` (address guard on every hop, one deadline per request,
+keep-alive), `network.s3.S3Reader` and `network.retry.RetryPolicy`; this module only adds what is
+particular to WARC files:
+
+  * a record pointer is one ranged GET whose answer must be a 206 for exactly the bytes asked for
+    (`range_ignored`, `range_mismatch`, `short_range` otherwise: a server that ignores Range would
+    hand us the wrong record);
+  * a whole file is a stream that resumes mid-file with a Range request from the byte it reached
+    when the connection breaks (`ResumableStream`);
+  * a caller's `deadline` (the job's budget for one input line) bounds every request, every retry
+    wait and every read: past it, FetchError("deadline");
+  * local files are opened without blocking and must be regular files: a FIFO would block the
+    mapper for ever, /dev/zero would never end, a directory is a mistake; I/O errors (EIO, names
+    too long, ...) are FetchError("io_error"), never an OSError that escapes.
+
+Error messages name the file and the failure, never the file's bytes.
 """
 from __future__ import annotations
 
+import dataclasses
+import errno
+import fcntl
 import io
-import ipaddress
+import math
 import os
-import random
-import socket
+import stat
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
-from urllib.parse import urljoin, urlsplit
+from typing import TypeVar
 
-USER_AGENT = "ccimg/0.1 (+https://github.com/ccimg; image size research)"
-RETRY_STATUS = frozenset({408, 425, 429, 500, 502, 503, 504})
-REDIRECT_STATUS = frozenset({301, 302, 303, 307, 308})
-MAX_REDIRECTS = 5
+from network.errors import FetchError, TransientError
+from network.http import HttpClient
+from network.retry import RetryPolicy
+from network.s3 import S3Reader, split_s3_url
 
-
-class FetchError(Exception):
-    """A failure that retrying did not (or cannot) fix.  `kind` names it for counters."""
-
-    def __init__(self, kind: str, message: str):
-        super().__init__(message)
-        self.kind = kind
+T = TypeVar("T")
+STREAM_BUFFER = 1 << 20
 
 
-class TransientError(Exception):
-    """A failure worth retrying; `kind` names it for the retry counter; `retry_after` is the
-    server's own Retry-After in seconds, where it sent one."""
+def _deadline_left(deadline: float | None, what: str) -> float:
+    """Seconds left before `deadline` (inf without one); FetchError("deadline") when none are."""
+    if deadline is None:
+        return math.inf
+    left = deadline - time.monotonic()
+    if left <= 0:
+        raise FetchError("deadline", f"{what}: the time budget of the input line is spent")
+    return left
 
-    def __init__(self, kind: str, message: str, retry_after: float | None = None):
-        super().__init__(message)
-        self.kind = kind
-        self.retry_after = retry_after
+
+def _shown(path: str, limit: int = 200) -> str:
+    """A path for a message: repr'd (surrogate escapes and control characters visible) and bounded."""
+    return repr(path[:limit] + ("..." if len(path) > limit else ""))
 
 
-def parse_retry_after(value: str | None) -> float | None:
-    """Seconds from a Retry-After header (delta-seconds or an HTTP date); None if absent or unreadable."""
-    if not value:
-        return None
-    value = value.strip()
-    if value.isdigit():
-        return float(value)
+def _os_error(exc: OSError, path: str) -> FetchError:
+    """The FetchError for an OSError on a local path: the errno's name and text, never file contents."""
+    if isinstance(exc, (FileNotFoundError, NotADirectoryError)):
+        return FetchError("not_found", f"no such file: {_shown(path)}")
+    if isinstance(exc, PermissionError):
+        return FetchError("access_denied", f"{_shown(path)}: permission denied")
+    name = errno.errorcode.get(exc.errno or 0, "OSError")
+    return FetchError("io_error", f"{_shown(path)}: {name} ({exc.strerror or type(exc).__name__})")
+
+
+def open_local(path: str, deadline: float | None = None) -> io.BufferedReader:
+    """A buffered reader over a regular local file, or FetchError.
+
+    Opened with O_NONBLOCK so that a FIFO (whose open() waits for a writer, for ever) does not block,
+    then checked with fstat: only regular files are read (not_a_file for FIFOs, devices such as
+    /dev/zero, sockets and directories).  Why fstat after open and not stat before: the check is then
+    about the very file that is read, not about whatever the name pointed to a moment earlier.  Reads past
+    `deadline` (time.monotonic()) raise FetchError("deadline"): a small gzip bomb is a long read."""
     try:
-        from email.utils import parsedate_to_datetime
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOCTTY | os.O_CLOEXEC)
+    except ValueError:  # an embedded NUL byte
+        raise FetchError("bad_path", f"{_shown(path)}: not a usable file name") from None
+    except OSError as exc:
+        raise _os_error(exc, path) from None
+    try:
+        mode = os.fstat(fd).st_mode
+        if not stat.S_ISREG(mode):
+            what = ("a directory" if stat.S_ISDIR(mode) else "a FIFO" if stat.S_ISFIFO(mode)
+                    else "a device" if stat.S_ISCHR(mode) or stat.S_ISBLK(mode) else "not a regular file")
+            raise FetchError("not_a_file", f"{_shown(path)} is {what}: only regular files are read")
+        flags = fcntl.fcntl(fd, fcntl.F_GETFL)
+        fcntl.fcntl(fd, fcntl.F_SETFL, flags & ~os.O_NONBLOCK)
+        return io.BufferedReader(_LocalRaw(fd, path, deadline), buffer_size=STREAM_BUFFER)
+    except FetchError:
+        os.close(fd)
+        raise
+    except OSError as exc:
+        os.close(fd)
+        raise _os_error(exc, path) from None
 
-        when = parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    from datetime import datetime, timezone
 
-    return max(0.0, (when - datetime.now(timezone.utc)).total_seconds())
+class _LocalRaw(io.RawIOBase):
+    """A local file whose read errors (EIO on a failing disk, ...) come out as FetchError("io_error")."""
 
+    def __init__(self, fd: int, path: str, deadline: float | None = None):
+        super().__init__()
+        self._file = io.FileIO(fd, "rb", closefd=True)
+        self._path = path
+        self._deadline = deadline
 
-@dataclass
-class RetryPolicy:
-    """Exponential backoff with full jitter (delay drawn from [0, min(cap, base * 2**n)])."""
+    def readable(self) -> bool:
+        return True
 
-    max_attempts: int = 6
-    base_delay: float = 0.5
-    max_delay: float = 30.0
-    max_elapsed: float = 300.0
-    sleep: Callable[[float], None] = time.sleep
+    def readinto(self, buffer) -> int:
+        if self._deadline is not None:
+            _deadline_left(self._deadline, _shown(self._path))
+        try:
+            return self._file.readinto(buffer)
+        except OSError as exc:
+            raise _os_error(exc, self._path) from None
 
-    def run(self, fn: Callable[[], object], what: str, on_retry: Callable[[str, str], None] | None = None):
-        start = time.monotonic()
-        attempt = 0
-        while True:
-            attempt += 1
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        try:
+            return self._file.seek(offset, whence)
+        except (OSError, OverflowError, ValueError):
+            raise FetchError("bad_range", f"{_shown(self._path)}: cannot seek to byte {offset}") from None
+
+    def seekable(self) -> bool:
+        return True
+
+    def tell(self) -> int:
+        return self._file.tell()
+
+    def close(self) -> None:
+        if not self.closed:
             try:
-                return fn()
-            except TransientError as exc:
-                elapsed = time.monotonic() - start
-                delay = random.uniform(0, min(self.max_delay, self.base_delay * 2 ** (attempt - 1)))
-                if exc.retry_after is not None:  # the server said how long to wait: never less
-                    delay = max(delay, min(exc.retry_after, self.max_delay))
-                if attempt >= self.max_attempts or elapsed + delay > self.max_elapsed:
-                    raise FetchError(f"gave_up_{exc.kind}",
-                                     f"{what}: gave up after {attempt} attempts in {elapsed:.1f}s: {exc}") from exc
-                if on_retry:
-                    on_retry(exc.kind, f"{what}: attempt {attempt} failed ({exc}); retrying in {delay:.2f}s")
-                self.sleep(delay)
-
-
-def _transient_network_errors() -> tuple[type[BaseException], ...]:
-    import requests
-    import urllib3
-
-    errors: list[type[BaseException]] = [
-        requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError,
-        urllib3.exceptions.HTTPError, ConnectionError, TimeoutError, socket.timeout]
-    try:
-        import botocore.exceptions as bce
-
-        errors += [bce.EndpointConnectionError, bce.ConnectionClosedError, bce.ReadTimeoutError,
-                   bce.ConnectTimeoutError, bce.ResponseStreamingError, bce.IncompleteReadError]
-    except ImportError:  # pragma: no cover - boto3 is a core dependency
-        pass
-    return tuple(errors)
-
-
-def check_public_address(url: str) -> None:
-    """Refuse URLs whose host resolves to a private, loopback, link-local or reserved address.
-
-    Why: a manifest is data, and a line naming http://169.254.169.254/ (cloud metadata) or an
-    intranet host must not turn a mapper into a proxy into the cluster's network.
-    """
-    host = urlsplit(url).hostname
-    if not host:
-        raise FetchError("bad_url", f"no host in {url!r}")
-    try:
-        infos = socket.getaddrinfo(host, None)
-    except socket.gaierror as exc:
-        raise TransientError("dns", f"cannot resolve {host}: {exc}") from exc
-    for info in infos:
-        addr = ipaddress.ip_address(info[4][0].split("%", 1)[0])
-        if not addr.is_global:
-            raise FetchError("private_address", f"{url!r}: {host} resolves to the non-public address {addr} "
-                                                f"(pass --allow-private-addresses to fetch from it)")
+                self._file.close()
+            finally:
+                super().close()
 
 
 class ResumableStream(io.RawIOBase):
-    """A read-only byte stream that reopens at its current position when the connection breaks."""
+    """A read-only byte stream that reopens at its current position when the connection breaks.
 
-    def __init__(self, opener: Callable[[int], object], policy: RetryPolicy, what: str,
-                 on_retry: Callable[[str, str], None] | None = None):
+    `opener(pos)` returns a body positioned at byte `pos` (with `.read(n)` and `.close()`) whose read
+    errors are TransientError (worth reopening) or FetchError; `run(fn, what)` is the retry loop (the
+    Fetcher's, bounded by the line's deadline), used both for the first open and for every read."""
+
+    def __init__(self, opener: Callable[[int], object], run: Callable[[Callable[[], T], str], T], what: str):
         super().__init__()
-        self._opener = opener  # position -> object with .read(n) positioned there
-        self._policy = policy
+        self._opener = opener
+        self._run = run
         self._what = what
-        self._on_retry = on_retry
-        self._errors = _transient_network_errors()
         self.pos = 0
-        self._body = policy.run(lambda: self._open(0), what, on_retry)
-
-    def _open(self, pos: int):
-        try:
-            return self._opener(pos)
-        except self._errors as exc:
-            raise TransientError("connection", str(exc)) from exc
+        self._body = None
+        self._body = run(lambda: self._opener(0), what)
 
     def readable(self) -> bool:
         return True
@@ -153,16 +158,16 @@ class ResumableStream(io.RawIOBase):
     def readinto(self, buf) -> int:
         want = len(buf)
 
-        def read_or_reopen():
+        def read_or_reopen() -> bytes:
             if self._body is None:
-                self._body = self._open(self.pos)
+                self._body = self._opener(self.pos)
             try:
                 return self._body.read(want)
-            except self._errors as exc:
-                self._discard_body()
-                raise TransientError("connection_reset", str(exc)) from exc
+            except TransientError:
+                self._discard_body()  # a broken connection: the retry reopens at self.pos
+                raise
 
-        data = self._policy.run(read_or_reopen, f"{self._what} at byte {self.pos}", self._on_retry)
+        data = self._run(read_or_reopen, f"{self._what} at byte {self.pos}")
         n = len(data)
         buf[:n] = data
         self.pos += n
@@ -184,23 +189,30 @@ class ResumableStream(io.RawIOBase):
 class Fetcher:
     """Resolves file names against a source base and reads ranges or streams from it.
 
-    `base` is ``https://data.commoncrawl.org/`` (default), ``s3://commoncrawl/``, any other
-    http(s) or s3 prefix, or a local folder.  One requests session and one S3 client are
-    kept per fetcher, for connection pooling.
-    """
+    `base` is ``https://data.commoncrawl.org/`` (default), ``s3://commoncrawl/``, any other http(s)
+    or s3 prefix, or a local folder.  One HttpClient (keep-alive pool) and one S3Reader per fetcher.
+    `policy` retries TransientError; `on_retry(kind, message)` hears of every retry (the job counts
+    them).  Every public method takes an optional `deadline` (a time.monotonic() value)."""
 
     def __init__(self, base: str = "https://data.commoncrawl.org/", s3_endpoint_url: str | None = None,
                  policy: RetryPolicy | None = None, timeout: float = 60.0, allow_private: bool = False,
-                 on_retry: Callable[[str, str], None] | None = None):
+                 on_retry: Callable[[str, str], None] | None = None, http: HttpClient | None = None,
+                 s3: S3Reader | None = None):
         self.base = base
-        self.s3_endpoint_url = s3_endpoint_url
         self.policy = policy or RetryPolicy()
         self.timeout = timeout
         self.allow_private = allow_private
         self.on_retry = on_retry
-        self._session = None
-        self._s3 = None
-        self._checked_hosts: set[str] = set()
+        self._http = http
+        self.s3 = s3 or S3Reader(endpoint_url=s3_endpoint_url, timeout=timeout)
+
+    @property
+    def http(self) -> HttpClient:
+        """The HTTP client, made on first use (its TLS context costs tens of milliseconds, and a task that
+        reads local files or S3 never needs it)."""
+        if self._http is None:
+            self._http = HttpClient(timeout=self.timeout, allow_private=self.allow_private)
+        return self._http
 
     # -- where ---------------------------------------------------------------------------------
     def resolve(self, name: str) -> str:
@@ -210,190 +222,93 @@ class Fetcher:
             return self.base.rstrip("/") + "/" + name.lstrip("/")
         return os.path.join(self.base, name)
 
-    # -- clients -------------------------------------------------------------------------------
-    @property
-    def session(self):
-        if self._session is None:
-            import requests
+    # -- retries within a deadline -------------------------------------------------------------
+    def _run(self, fn: Callable[[], T], what: str, deadline: float | None) -> T:
+        """fn() through the retry policy, whose time budget is cut to what is left before `deadline`."""
+        left = _deadline_left(deadline, what)
+        policy = self.policy if left >= self.policy.max_elapsed else dataclasses.replace(self.policy, max_elapsed=left)
 
-            self._session = requests.Session()
-            self._session.headers.update({"User-Agent": USER_AGENT, "Accept-Encoding": "identity"})
-        return self._session
+        def attempt() -> T:
+            _deadline_left(deadline, what)  # no new attempt once the line's budget is spent
+            return fn()
 
-    @property
-    def s3(self):
-        if self._s3 is None:
-            import boto3
-            from botocore.config import Config
+        return policy.run(attempt, what, self.on_retry)
 
-            # Our own retry loop is the one that counts; botocore's would hide retries from the counters.
-            # ("max_attempts": 1 would mean one *retry*; total_max_attempts counts the first try too.)
-            config = Config(retries={"total_max_attempts": 1, "mode": "standard"}, connect_timeout=self.timeout,
-                            read_timeout=self.timeout, user_agent_extra=USER_AGENT)
-            self._s3 = boto3.session.Session().client(
-                "s3", endpoint_url=self.s3_endpoint_url, config=config,
-                region_name=os.environ.get("AWS_DEFAULT_REGION", "us-east-1"))
-        return self._s3
-
-    def _check_host(self, url: str) -> None:
-        if self.allow_private:
-            return
-        host = urlsplit(url).hostname or ""
-        if host not in self._checked_hosts:
-            check_public_address(url)
-            self._checked_hosts.add(host)
+    def _request_deadline(self, deadline: float | None) -> float | None:
+        """The deadline to hand one ranged GET: the client's own budget (a timeout there is retried) unless
+        the line's deadline comes first (then reaching it ends the line)."""
+        if deadline is not None and deadline < time.monotonic() + self.timeout:
+            return deadline
+        return None
 
     # -- ranges --------------------------------------------------------------------------------
-    def read_range(self, name: str, offset: int, length: int) -> bytes:
+    def read_range(self, name: str, offset: int, length: int, deadline: float | None = None) -> bytes:
         """The bytes [offset, offset+length) of a file, or FetchError."""
         location = self.resolve(name)
         what = f"{location} [{offset}+{length}]"
         if location.startswith(("http://", "https://")):
-            self.policy.run(lambda: self._check_host(location), what, self.on_retry)
-            return self.policy.run(lambda: self._http_range(location, offset, length), what, self.on_retry)
+            return self._run(lambda: self._http_range(location, offset, length, deadline), what, deadline)
         if location.startswith("s3://"):
-            return self.policy.run(lambda: self._s3_range(location, offset, length), what, self.on_retry)
-        return self._local_range(location, offset, length)
+            bucket, key = split_s3_url(location)
+            return self._run(lambda: self.s3.get_range(bucket, key, offset, length), what, deadline)
+        return _local_range(location, offset, length)
 
-    def _local_range(self, path: str, offset: int, length: int) -> bytes:
-        try:
-            with open(path, "rb") as f:
-                f.seek(offset)
-                data = f.read(length)
-        except FileNotFoundError:
-            raise FetchError("not_found", f"no such file: {path}") from None
-        except IsADirectoryError:
-            raise FetchError("not_found", f"is a directory: {path}") from None
-        if len(data) < length:
-            raise FetchError("short_range", f"{path}: asked for {length} bytes at {offset}, file has {len(data)}")
-        return data
-
-    def _get(self, url: str, headers: dict):
-        """GET that follows redirects itself, checking every hop's address like the first.
-
-        Why: requests would follow a redirect from a public server to an internal address.
-        """
-        errors = _transient_network_errors()
-        for _hop in range(MAX_REDIRECTS + 1):
-            try:
-                resp = self.session.get(url, headers=headers, timeout=self.timeout, stream=True,
-                                        allow_redirects=False)
-            except errors as exc:
-                raise TransientError("connection", str(exc)) from exc
-            location = resp.headers.get("Location")
-            if resp.status_code not in REDIRECT_STATUS or not location:
-                return resp
-            resp.close()
-            url = urljoin(url, location)
-            if not url.startswith(("http://", "https://")):
-                raise FetchError("bad_redirect", f"redirect to a non-http URL: {url!r}")
-            self._check_host(url)
-        raise FetchError("too_many_redirects", f"{url}: more than {MAX_REDIRECTS} redirects")
-
-    def _http_range(self, url: str, offset: int, length: int) -> bytes:
-        errors = _transient_network_errors()
-        headers = {"Range": f"bytes={offset}-{offset + length - 1}"}
-        resp = self._get(url, headers)
-        try:
-            _check_status(resp.status_code, url, resp.headers)
-            if resp.status_code == 200:
-                raise FetchError("range_ignored", f"{url}: server answered 200 to a Range request (it must send 206)")
-            try:
-                data = resp.raw.read(length + 1, decode_content=False)
-            except errors as exc:
-                raise TransientError("connection_reset", str(exc)) from exc
-            announced = resp.headers.get("Content-Length")
-        finally:
-            resp.close()
+    def _http_range(self, url: str, offset: int, length: int, deadline: float | None) -> bytes:
+        last = offset + length - 1
+        with self.http.get(url, {"Range": f"bytes={offset}-{last}"}, deadline=self._request_deadline(deadline)) as resp:
+            resp.raise_for_status()
+            where = resp.checked.redacted
+            if resp.status != 206:
+                raise FetchError("range_ignored", f"{where}: answered {resp.status} to a Range request (it must "
+                                                  "send 206: the body would not be the record asked for)")
+            content_range = resp.headers.get("content-range", "")
+            if content_range and not content_range.replace(" ", "").startswith(f"bytes{offset}-"):
+                raise FetchError("range_mismatch", f"{where}: asked for bytes {offset}-{last}, got "
+                                                   f"{content_range[:80]!r}")
+            data = resp.read_capped(length + 1)
         if len(data) != length:
-            if announced and announced.isdigit() and len(data) < int(announced):
-                # the server meant to send more: the connection closed early
-                raise TransientError("incomplete_body", f"{url}: got {len(data)} of {announced} announced bytes")
-            raise FetchError("short_range", f"{url}: asked for {length} bytes at {offset}, got {len(data)}")
-        return data
-
-    def _s3_split(self, location: str) -> tuple[str, str]:
-        rest = location[len("s3://"):]
-        bucket, _, key = rest.partition("/")
-        if not bucket or not key:
-            raise FetchError("bad_url", f"not an s3://bucket/key URL: {location!r}")
-        return bucket, key
-
-    def _s3_call(self, location: str, **kwargs):
-        from botocore.exceptions import ClientError, NoCredentialsError
-
-        bucket, key = self._s3_split(location)
-        try:
-            return self.s3.get_object(Bucket=bucket, Key=key, **kwargs)
-        except NoCredentialsError as exc:
-            raise FetchError("no_credentials", f"{location}: no AWS credentials found (s3://commoncrawl/ needs "
-                                               f"them; or use --source-base https://data.commoncrawl.org/)") from exc
-        except ClientError as exc:
-            code = str(exc.response.get("Error", {}).get("Code", ""))
-            status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
-            if code in ("SlowDown", "InternalError", "ServiceUnavailable", "RequestTimeout") or status in RETRY_STATUS:
-                raise TransientError(f"s3_{code or status}", f"{location}: {code} ({status})") from exc
-            if code in ("NoSuchKey", "NoSuchBucket", "404") or status == 404:
-                raise FetchError("not_found", f"{location}: {code}") from exc
-            if code == "InvalidRange" or status == 416:
-                raise FetchError("range_not_satisfiable", f"{location}: {code}") from exc
-            if status in (401, 403) or code in ("AccessDenied", "InvalidAccessKeyId", "SignatureDoesNotMatch"):
-                raise FetchError("access_denied", f"{location}: {code} ({status})") from exc
-            raise FetchError(f"s3_{code or status}", f"{location}: {exc}") from exc
-        except _transient_network_errors() as exc:
-            raise TransientError("connection", f"{location}: {exc}") from exc
-
-    def _s3_range(self, location: str, offset: int, length: int) -> bytes:
-        obj = self._s3_call(location, Range=f"bytes={offset}-{offset + length - 1}")
-        try:
-            data = obj["Body"].read()
-        except _transient_network_errors() as exc:
-            raise TransientError("connection_reset", str(exc)) from exc
-        if len(data) != length:
-            raise FetchError("short_range", f"{location}: asked for {length} bytes at {offset}, got {len(data)}")
+            raise FetchError("short_range", f"{where}: asked for {length} bytes at {offset}, got {len(data)}")
         return data
 
     # -- whole files ---------------------------------------------------------------------------
-    def open_stream(self, name: str) -> io.BufferedReader:
-        """A buffered, resumable stream over a whole file."""
+    def open_stream(self, name: str, deadline: float | None = None) -> io.BufferedReader:
+        """A buffered stream over a whole file (resumable for http(s) and s3)."""
         location = self.resolve(name)
         if location.startswith(("http://", "https://")):
-            self.policy.run(lambda: self._check_host(location), location, self.on_retry)
-            raw = ResumableStream(lambda pos: self._http_open(location, pos), self.policy, location, self.on_retry)
+            raw = ResumableStream(lambda pos: self._http_open(location, pos, deadline),
+                                  lambda fn, what: self._run(fn, what, deadline), location)
         elif location.startswith("s3://"):
-            raw = ResumableStream(
-                lambda pos: self._s3_call(location, **({"Range": f"bytes={pos}-"} if pos else {}))["Body"],
-                self.policy, location, self.on_retry)
+            bucket, key = split_s3_url(location)
+            raw = ResumableStream(lambda pos: self.s3.open_body(bucket, key, pos),
+                                  lambda fn, what: self._run(fn, what, deadline), location)
         else:
-            try:
-                return open(location, "rb", buffering=1 << 20)
-            except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
-                raise FetchError("not_found", f"no such file: {location}") from None
-        return io.BufferedReader(raw, buffer_size=1 << 20)
+            return open_local(location, deadline)
+        return io.BufferedReader(raw, buffer_size=STREAM_BUFFER)
 
-    def _http_open(self, url: str, pos: int):
+    def _http_open(self, url: str, pos: int, deadline: float | None):
+        """The body of `url` from byte `pos`.  The request's deadline is the line's (none: math.inf), not the
+        client's per-request budget, which a whole file of a gigabyte would outlast; every single wait on
+        the socket is still bounded by the client's timeout."""
         headers = {"Range": f"bytes={pos}-"} if pos else {}
-        resp = self._get(url, headers)
+        resp = self.http.get(url, headers, deadline=deadline if deadline is not None else math.inf)
         try:
-            _check_status(resp.status_code, url, resp.headers)
+            resp.raise_for_status()
+            if pos and resp.status != 206:
+                raise FetchError("range_ignored", f"{resp.checked.redacted}: cannot resume at byte {pos}: the "
+                                                  f"server answered {resp.status} to a Range request")
         except BaseException:
             resp.close()
             raise
-        if pos and resp.status_code != 206:
-            resp.close()
-            raise FetchError("range_ignored", f"{url}: cannot resume at byte {pos}: server ignores Range")
-        resp.raw.decode_content = False
-        return resp.raw
+        return resp
 
 
-def _check_status(status: int, url: str, headers=None) -> None:
-    if status in (200, 206):
-        return
-    if status in RETRY_STATUS:
-        retry_after = parse_retry_after(headers.get("Retry-After")) if headers is not None else None
-        raise TransientError(f"http_{status}", f"{url}: HTTP {status}", retry_after)
-    if status == 404:
-        raise FetchError("not_found", f"{url}: HTTP 404")
-    if status == 416:
-        raise FetchError("range_not_satisfiable", f"{url}: HTTP 416")
-    raise FetchError(f"http_{status}", f"{url}: HTTP {status}")
+def _local_range(path: str, offset: int, length: int) -> bytes:
+    with open_local(path) as f:
+        try:
+            f.seek(offset)
+        except (OverflowError, ValueError):
+            raise FetchError("bad_range", f"{_shown(path)}: cannot seek to byte {offset}") from None
+        data = f.read(length)
+    if len(data) < length:
+        raise FetchError("short_range", f"{_shown(path)}: asked for {length} bytes at {offset}, got {len(data)}")
+    return data

@@ -6,6 +6,11 @@ extraction run.  Lists are capped so that a logo used on a million pages stays s
 capped list keeps its MAX_LIST smallest values, and `example_page` is the smallest page URL,
 so the output does not depend on the order in which an engine merges partials.  Page and
 site counts stay exact (sets of 64-bit hashes per image).
+
+Linear in the number of partials: they are merged into sets and counters and sorted once at the
+end (merging two sorted lists per partial made an image on n pages cost n^2: a logo on 100,000 pages
+took minutes in one reducer).  Failed-line records (jobs.failed_lines) travel under FAILED_KEY and
+are passed through unchanged.
 """
 from __future__ import annotations
 
@@ -14,6 +19,7 @@ import hashlib
 from mrjob.job import MRJob
 from mrjob.step import MRStep
 
+from jobs.failed_lines import FAILED_FIELD, FAILED_KEY
 from jobs.protocols import JSONLinesValueProtocol
 
 MAX_LIST = 20
@@ -45,33 +51,57 @@ def declared_size(width: str | None, height: str | None) -> str:
     return f"{(width or '').strip()}x{(height or '').strip()}"
 
 
-def _union(a: list, b: list, cap: int | None) -> list:
-    merged = sorted(set(a) | set(b))
-    return merged if cap is None else merged[:cap]
+_TRIM_AT = 50 * MAX_LIST  # a capped set is cut back to its MAX_LIST smallest members when it grows past this
+
+
+def _smallest(values: set) -> set:
+    """The MAX_LIST smallest members: all that a capped list can keep, whatever is merged in later."""
+    return values if len(values) <= MAX_LIST else set(sorted(values)[:MAX_LIST])
 
 
 def merge_partials(partials) -> dict:
-    out: dict | None = None
+    """One partial from many, in one pass: sets and counters while merging, sorted (and capped) once."""
+    occurrences = 0
+    pages: set = set()
+    sites: set = set()
+    alts: set = set()
+    sizes: set = set()
+    crawls: set = set()
+    elements: dict = {}
+    first = last = example = None
+    any_partial = False
     for p in partials:
-        if out is None:
-            out = {k: (list(v) if isinstance(v, list) else dict(v) if isinstance(v, dict) else v)
-                   for k, v in p.items()}
-            continue
-        out["occurrences"] += p["occurrences"]
-        out["pages"] = _union(out["pages"], p["pages"], None)
-        out["sites"] = _union(out["sites"], p["sites"], None)
-        out["alts"] = _union(out["alts"], p["alts"], MAX_LIST)
-        out["declared_sizes"] = _union(out["declared_sizes"], p["declared_sizes"], MAX_LIST)
-        out["crawls"] = _union(out["crawls"], p["crawls"], MAX_LIST)
+        any_partial = True
+        occurrences += p["occurrences"]
+        pages.update(p["pages"])
+        sites.update(p["sites"])
+        alts.update(p["alts"])
+        sizes.update(p["declared_sizes"])
+        crawls.update(p["crawls"])
+        if len(alts) > _TRIM_AT or len(sizes) > _TRIM_AT or len(crawls) > _TRIM_AT:
+            alts, sizes, crawls = _smallest(alts), _smallest(sizes), _smallest(crawls)
         for k, v in p["elements"].items():
-            out["elements"][k] = out["elements"].get(k, 0) + v
-        times = [t for t in (out["first_seen"], p["first_seen"]) if t]
-        out["first_seen"] = min(times) if times else None
-        times = [t for t in (out["last_seen"], p["last_seen"]) if t]
-        out["last_seen"] = max(times) if times else None
-        pages = [u for u in (out["example_page"], p["example_page"]) if u]
-        out["example_page"] = min(pages) if pages else None
-    return out or {}
+            elements[k] = elements.get(k, 0) + v
+        if p["first_seen"] and (first is None or p["first_seen"] < first):
+            first = p["first_seen"]
+        if p["last_seen"] and (last is None or p["last_seen"] > last):
+            last = p["last_seen"]
+        if p["example_page"] and (example is None or p["example_page"] < example):
+            example = p["example_page"]
+    if not any_partial:
+        return {}
+    return {
+        "occurrences": occurrences,
+        "pages": sorted(pages),
+        "sites": sorted(sites),
+        "alts": sorted(alts)[:MAX_LIST],
+        "declared_sizes": sorted(sizes)[:MAX_LIST],
+        "elements": elements,
+        "crawls": sorted(crawls)[:MAX_LIST],
+        "first_seen": first,
+        "last_seen": last,
+        "example_page": example,
+    }
 
 
 def finalize(img_url: str, merged: dict) -> dict:
@@ -94,9 +124,17 @@ class ImageAggregation:
     """Combiner and reducer over (img_url, partial) pairs; mixed into jobs."""
 
     def combiner_aggregate(self, img_url, partials):
+        if img_url == FAILED_KEY:
+            for record in partials:
+                yield img_url, record
+            return
         yield img_url, merge_partials(partials)
 
     def reducer_aggregate(self, img_url, partials):
+        if img_url == FAILED_KEY:
+            for record in partials:
+                yield None, record
+            return
         self.increment_counter("images", "distinct urls")
         yield None, finalize(img_url, merge_partials(partials))
 
@@ -109,6 +147,11 @@ class AggregateImagesJob(ImageAggregation, MRJob):
 
     def mapper_records(self, _, rec):
         self.increment_counter("input", "records")
+        if isinstance(rec, dict) and FAILED_FIELD in rec:
+            # an extraction run's failed input line (its --output-dir files keep them): passed through as it is
+            self.increment_counter("input", "failed-line records")
+            yield FAILED_KEY, rec
+            return
         if not isinstance(rec, dict) or not rec.get("img_url"):
             self.increment_counter("errors", "record without img_url")
             return

@@ -65,7 +65,7 @@ class CorpusReader:
             self.counts["errors", f"warc_{exc.kind}"] += 1
             return []
         except Exception as exc:  # noqa: BLE001 - as in the job: one bad page never stops the corpus
-            self.counts["errors", f"process_record_{type(exc).__name__}"] += 1
+            self.counts["record errors", type(exc).__name__] += 1
             return []
         self.counts.update(found.counts)
         images = found.images
@@ -192,3 +192,19 @@ def iter_records(data_dir: Path = DEFAULT_DATA_DIR, limit_pages: int | None = No
                  include: tuple[str, ...] = ("html-more", "html-aeb", "warc")) -> Iterator[dict]:
     """Every image record of the shared corpus (see CorpusReader.records)."""
     yield from CorpusReader(data_dir).records(limit_pages, include)
+
+
+if __name__ == "__main__":
+    # python -m models.corpus -o out/shared_records.jsonl.gz: the shared corpus as the extraction job's
+    # JSONL records, e.g. for `python -m jobs.corpus_stats` (README "Corpus statistics").
+    import argparse
+
+    from dataio.tables import write_jsonl
+
+    ap = argparse.ArgumentParser(prog="python -m models.corpus", description="write the shared corpus as records")
+    ap.add_argument("-o", "--output", required=True, help="JSONL file (.gz allowed)")
+    ap.add_argument("--data-dir", default=str(DEFAULT_DATA_DIR))
+    a = ap.parse_args()
+    reader = CorpusReader(Path(a.data_dir), stated=False)  # the records the extraction job emits, nothing added
+    write_jsonl(reader.records(), a.output)
+    print(f"wrote {a.output}: {dict(reader.counts)}")

@@ -20,7 +20,7 @@ import numpy as np
 # model load (so `ccimg score` reports the model load alone).
 from features.model_inputs.size_signals import UrlBatch
 from models.calibration import DEFAULT_RECALL
-from models.decision import record_decisions, url_decisions
+from models.decision import RULES, record_decisions, url_decisions
 from models.model_file import ModelBundle, load
 
 DEFAULT_MODEL = Path(__file__).resolve().parent / "default_model.skops"
@@ -49,7 +49,7 @@ class Scorer:
     """
 
     def __init__(self, bundle: ModelBundle | str | Path | None = None, recall: float | None = None,
-                 threshold: float | str | None = None, exact: bool = True):
+                 threshold: float | str | None = None, exact: bool = True, rules: tuple[str, ...] | None = None):
         if bundle is None or isinstance(bundle, (str, Path)):
             bundle = load(bundle or DEFAULT_MODEL)
         if recall is not None and not 0.0 < recall <= 1.0:
@@ -60,6 +60,8 @@ class Scorer:
         self.recall = recall
         self.fixed_threshold = threshold
         self.exact = exact
+        # the exact rules this model was trained to follow (stored in its file), or those asked for
+        self.rules = tuple(rules or bundle.metadata.get("rules") or RULES)
 
     @property
     def default_recall(self) -> float:
@@ -80,7 +82,7 @@ class Scorer:
         if urls_only and not isinstance(items, UrlBatch):
             items = UrlBatch(items)  # the URL sizes, found once for the decisions and the model
         if self.exact:
-            decisions = url_decisions(items) if urls_only else record_decisions(items)
+            decisions = url_decisions(items) if urls_only else record_decisions(items, self.rules)
         else:
             decisions = [None] * n
         p = np.zeros(n)

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from models.decision import record_decisions, url_decisions
+from models.decision import RULES, record_decisions, url_decisions
 from models.evaluate import evaluate
 from models.labels import LabelledData, labelled
 from models.methods import OUR_METHODS, build
@@ -109,10 +109,10 @@ def evaluate_model(method: str, est, test: Prepared, exact: bool = True, exact_p
     return evaluate(test.data.y, p, None, sites=test.sites, reasons=reasons)
 
 
-def exact_calibration(train: Prepared) -> dict:
+def exact_calibration(train: Prepared, rules: tuple[str, ...] = RULES) -> dict:
     """BIG share of the training examples each exact rule decides, per reason and label (smoothed)."""
     counts: dict[str, list[int]] = {}
-    for d, y in zip(record_decisions(train.data.records), train.data.y):
+    for d, y in zip(record_decisions(train.data.records, rules), train.data.y):
         if d is not None:
             c = counts.setdefault(f"{d.reason}:{d.label}", [0, 0])
             c[0] += int(y)

@@ -32,6 +32,7 @@ MAX_URL_LENGTH = 8192  # longer is not an image URL but an attack or an accident
 
 _SCHEME = re.compile(r"([A-Za-z][A-Za-z0-9+.\-]*):")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")  # C0 controls (tab, CR, LF ...), DEL, C1 controls
+_SURROGATE = re.compile(r"[\ud800-\udfff]")  # cannot be UTF-8 encoded: a line's undecodable bytes, kept as escapes
 _PORT = re.compile(r"[0-9]{1,5}")  # ASCII digits only: int() would also take '٨٠'
 _LABEL = re.compile(r"[a-z0-9_-]{1,63}")  # DNS labels as found on the web (underscores and all)
 _NUMERIC_LAST_LABEL = re.compile(r"0x[0-9a-f]*|[0-9]+")  # makes WHATWG and inet_aton read the host as IPv4
@@ -112,8 +113,8 @@ def _ip_or_none(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | No
 def check_url(url: str) -> CheckedURL:
     """Parse an absolute http(s) URL strictly, or raise FetchError("bad_url").
 
-    Refused: anything but http/https; control characters, tabs, newlines anywhere; leading or trailing
-    whitespace; backslashes anywhere (browsers read them as '/', so ``/\\evil.com`` would be another host);
+    Refused: anything but http/https; control characters, tabs, newlines and lone surrogates anywhere; leading
+    or trailing whitespace; backslashes anywhere (browsers read them as '/', so ``/\\evil.com`` would be another host);
     userinfo ('@' in the authority); '%' or whitespace in the host; hosts that are neither DNS names
     (after IDNA/UTS 46 mapping) nor canonical IP literals (``0x7f.1``, ``2130706433``, ``0177.0.0.1`` are
     read as 127.0.0.1 by some parsers and not by others); IPv6 zone identifiers; empty, non-digit or
@@ -126,6 +127,8 @@ def check_url(url: str) -> CheckedURL:
         raise _refuse(url, f"longer than {MAX_URL_LENGTH} characters")
     if _CONTROL.search(url):
         raise _refuse(url, "control character (tab, newline, ...) in the URL")
+    if _SURROGATE.search(url):
+        raise _refuse(url, "a lone surrogate (bytes that were not UTF-8) in the URL")
     if url != url.strip():
         raise _refuse(url, "leading or trailing whitespace")
     if "\\" in url:
@@ -316,11 +319,16 @@ class Resolver:
     `is_public` replaces is_public_address (tests use it to let a loopback server stand for a public one).
     Answers are cached for `ttl` seconds per (host, port), at most `max_entries` of them (least recently
     used forgotten first): the cache saves lookups for the thousands of ranged GETs to one data host, and
-    the address the client connects to is still always one that this check returned."""
+    the address the client connects to is still always one that this check returned.
+    `trusted` names (host, port) pairs the user named themselves (an index server on the intranet, a
+    pywb on 127.0.0.1): their addresses may be private; every other host, including whatever those
+    servers point to, is checked as usual."""
 
     def __init__(self, lookup: Callable[[str, int], list[str]] | None = None, *, ttl: float = 30.0,
                  max_entries: int = 4096, clock: Callable[[], float] = time.monotonic,
-                 is_public: Callable[[str], bool] = is_public_address):
+                 is_public: Callable[[str], bool] = is_public_address,
+                 trusted: frozenset[tuple[str, int]] = frozenset()):
+        self.trusted = frozenset(trusted)
         self._lookup = lookup
         self.ttl = ttl
         self.max_entries = max_entries
@@ -366,7 +374,7 @@ class Resolver:
         if addresses is None:
             addresses = self.resolve(host, port, timeout)
             self._remember(host, port, addresses)
-        if not allow_private:
+        if not allow_private and (host, port) not in self.trusted:
             for address in addresses:
                 if not self._is_public(address):
                     raise FetchError("private_address",

@@ -74,6 +74,8 @@ def _translate(exc: BaseException, where: str) -> Exception:
         return TransientError("connection", f"{where}: {type(exc).__name__}")
     if isinstance(exc, bce.ParamValidationError):
         return FetchError("bad_url", f"{where}: invalid S3 request parameters")
+    if isinstance(exc, UnicodeError):  # a key holding bytes that were not UTF-8 (kept as surrogate escapes)
+        return FetchError("bad_url", f"{where}: the key cannot be sent (not UTF-8)")
     return exc
 
 

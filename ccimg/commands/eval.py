@@ -1,55 +1,95 @@
-"""`ccimg eval`: the paper's table for a model on labelled records, the PR curve, fetches saved.
+"""`ccimg eval`: the paper's table for a model on labelled records, the PR curve, and the fetches saved.
 
-Example: ccimg eval --model models/default_model.skops --data records.jsonl.gz --split test
+Labels as in `ccimg train` (true sizes first, then declared sizes, hidden from the features).  Paper
+methods are evaluated as the paper ran them (the model alone), ours with its exact signals first.
+
+examples:
+  ccimg eval --data images/ --split test
+  ccimg eval --model ng.skops --data out/shared_records.jsonl.gz --split test --input url --pr-out pr.csv
+
+output (stdout): the counts of examples, BIG and SMALL, and sites; the table row (F1 of SMALL, BIG and
+their average; SMALL fetches skipped at 90/95/99% recall of BIG); precision, recall and F1 per class;
+accuracy per deciding reason.  --pr-out: CSV of threshold, precision, recall of BIG.  --json-out: all
+figures as JSON (examples, big, small, sites, f1_small, f1_big, f1_avg, precision_*, recall_*, skipped
+[{recall_target, threshold, small_skipped}], by_reason, pr_curve).
 """
 from __future__ import annotations
 
 import csv
+import io
 import json
 
+from ccimg.commands.common import (NothingToDo, Progress, add_quiet_argument, check_new_file, check_recall,
+                                   load_model, recall_target, share, write_text_atomic)
 from ccimg.commands.data_args import add_data_arguments, label_sources, load_data
+
+BATCH = 65536
 
 
 def add_arguments(parser) -> None:
-    parser.add_argument("--model", help="model file (default: the shipped model)")
+    parser.add_argument("--model", metavar="FILE", help="model file (default: the shipped model)")
     add_data_arguments(parser)
     parser.add_argument("--split", choices=("all", "test", "train"), default="all",
-                        help="evaluate on all data, or one side of the standard site-disjoint split")
-    parser.add_argument("--test-share", type=float, default=0.25)
+                        help="evaluate on all data (default), or one side of the standard site-disjoint split")
+    parser.add_argument("--test-share", type=share, default=0.25, metavar="SHARE",
+                        help="share of sites on the test side (default 0.25)")
     parser.add_argument("--input", choices=("record", "url"), default="record",
-                        help="score full records, or only their URLs (the URL model)")
+                        help="score full records (default), or only their URLs (the URL model)")
     exact = parser.add_mutually_exclusive_group()
     exact.add_argument("--no-exact", action="store_true", help="the model alone, without the exact signals")
     exact.add_argument("--exact", action="store_true",
                        help="exact signals first even for a paper method (default: only for ours)")
-    parser.add_argument("--recall", type=float,
-                        help="use the model's threshold for this recall of BIG (0.90/0.95/0.99)")
-    parser.add_argument("--pr-out", help="write the precision-recall curve of BIG to this CSV")
-    parser.add_argument("--json-out", help="write all figures to this JSON file")
+    parser.add_argument("--recall", type=recall_target, metavar="R",
+                        help="use the model's threshold for this recall of BIG (default: the model's own target)")
+    parser.add_argument("--pr-out", metavar="FILE.csv", help="write the precision-recall curve of BIG to this CSV")
+    parser.add_argument("--json-out", metavar="FILE.json", help="write all figures to this JSON file")
+    parser.add_argument("--overwrite", action="store_true", help="replace existing --pr-out/--json-out files")
+    add_quiet_argument(parser)
 
 
 def run(args) -> int:
     import numpy as np
 
     from models.evaluate import TABLE_HEADER, evaluate, pr_curve, table_row
-    from models.model_file import load
-    from models.score import DEFAULT_MODEL, Scorer
+    from models.score import Scorer
     from models.train import prepare, split_by_site
 
-    bundle = load(args.model or DEFAULT_MODEL)
+    for path in (args.pr_out, args.json_out):
+        if path:
+            check_new_file(path, args.overwrite)
+    bundle = load_model(args.model)
+    check_recall(bundle, args.recall, kinds=(args.input,))
+    sources = label_sources(args)
     records, truth = load_data(args)
-    prep = prepare(records, truth, label_sources(args))
+    prep = prepare(records, truth, sources)
     if args.split != "all":
         train, test = split_by_site(prep, args.test_share)
         prep = test if args.split == "test" else train
     prep = prep.for_evaluation()  # true and declared labels: stated sizes train, they are not evaluated
+    if len(prep.data) == 0:
+        raise NothingToDo(f"no labelled examples in {len(records):,} records"
+                          + (f" on the {args.split} side of the split" if args.split != "all" else "")
+                          + f" (label sources: {', '.join(sources)})")
+    if len(set(prep.data.y.tolist())) < 2:
+        have = "BIG" if prep.data.y[0] else "SMALL"
+        raise NothingToDo(f"need labelled examples of both classes to evaluate, have only {have} "
+                          f"({len(prep.data):,})")
     items = [r["img_url"] for r in prep.data.records] if args.input == "url" else prep.data.records
     # Paper methods are evaluated as the paper ran them (the model alone); ours with its exact signals.
     use_exact = args.exact or (not args.no_exact and str(bundle.metadata.get("method", "")).startswith("ours"))
-    scores = Scorer(bundle, recall=args.recall, exact=use_exact).score(items)
-    pred = np.array([lab == "BIG" for lab in scores.label], dtype=int)
-    m = evaluate(prep.data.y, scores.p_big, pred, sites=prep.sites, reasons=scores.reason)
-    m["pr_curve"] = pr_curve(prep.data.y, scores.p_big)
+    scorer = Scorer(bundle, recall=args.recall, exact=use_exact)
+    p_big, labels, reasons = [], [], []
+    with Progress("scoring", total=len(items), quiet=args.quiet) as progress:
+        for start in range(0, len(items), BATCH):  # batches do not change scores (tests/unit/test_score.py)
+            s = scorer.score(items[start:start + BATCH])
+            p_big.append(s.p_big)
+            labels += s.label
+            reasons += s.reason
+            progress.update(len(s.label))
+    p_big = np.concatenate(p_big)
+    pred = np.array([lab == "BIG" for lab in labels], dtype=int)
+    m = evaluate(prep.data.y, p_big, pred, sites=prep.sites, reasons=reasons)
+    m["pr_curve"] = pr_curve(prep.data.y, p_big)
     name = bundle.metadata.get("method", "model")
     print(f"{len(prep.data):,} labelled examples ({m['big']:,} BIG, {m['small']:,} SMALL) from {m['sites']} sites; "
           "labels: " + ", ".join(f"{s} {int((prep.data.sources == s).sum()):,}"
@@ -66,11 +106,18 @@ def run(args) -> int:
     for reason, r in m.get("by_reason", {}).items():
         print(f"decided by {reason}: {r['examples']:,} examples, accuracy {r['accuracy']:.3f}")
     if args.pr_out:
-        with open(args.pr_out, "w", newline="") as f:
-            w = csv.writer(f)
-            w.writerow(["threshold", "precision", "recall"])
-            w.writerows(zip(*(m["pr_curve"][k] for k in ("threshold", "precision", "recall"))))
+        buf = io.StringIO()
+        w = csv.writer(buf)
+        w.writerow(["threshold", "precision", "recall"])
+        w.writerows(zip(*(m["pr_curve"][k] for k in ("threshold", "precision", "recall"))))
+        write_text_atomic(args.pr_out, buf.getvalue())
     if args.json_out:
-        with open(args.json_out, "w") as f:
-            json.dump(m, f, indent=1)
+        write_text_atomic(args.json_out, json.dumps(m, indent=1, default=_plain) + "\n")
     return 0
+
+
+def _plain(value):
+    """numpy numbers and arrays in the figures, as JSON numbers and lists."""
+    if hasattr(value, "tolist"):
+        return value.tolist()
+    return str(value)

@@ -23,8 +23,9 @@ import sys
 import time
 from pathlib import Path
 
+from ccimg.commands.common import non_negative_float, non_negative_int, positive_float, positive_int
 from ccimg.selection.index import DEFAULT_CDX_API, IndexClient, PoliteSession
-from ccimg.selection.manifest import Selection
+from ccimg.selection.manifest import STATE_SUFFIX, Selection
 from ccimg.selection.units import Unit, make_units, run_units
 from ccimg.selection.query import (
     DEFAULT_FILTERS,
@@ -81,27 +82,34 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     what.add_argument("--no-filter", action="store_true", help="no filter at all (revisits are still dropped)")
     what.add_argument("--from", dest="from_ts", metavar="TS", help="earliest capture time, YYYY[MM[DD[hh[mm[ss]]]]]")
     what.add_argument("--to", dest="to_ts", metavar="TS", help="latest capture time, same form")
-    what.add_argument("--limit", type=int, metavar="N", help="at most N captures in all")
+    what.add_argument("--limit", type=positive_int, metavar="N", help="at most N captures in all")
     what.add_argument("--no-dedupe", action="store_true",
                       help="keep captures whose payload digest was already selected")
+    what.add_argument("--allow-any-filename", action="store_true",
+                      help="keep WARC file names from the index that are absolute paths, hold '..' or are URLs "
+                           "(refused by default: the job would read them from outside its --source-base)")
     idx = parser.add_argument_group("politeness and paging (CDX API)")
-    idx.add_argument("--page-size", type=int, metavar="BLOCKS",
+    idx.add_argument("--page-size", type=positive_int, metavar="BLOCKS",
                      help="index blocks per page (ZipNum servers; Common Crawl's default is 5 blocks of 3000 lines)")
-    idx.add_argument("--min-interval", type=float, metavar="SECONDS",
+    idx.add_argument("--min-interval", type=non_negative_float, metavar="SECONDS",
                      help="seconds between requests to one host (default 1 for remote hosts, 0 for localhost)")
-    idx.add_argument("--retries", type=int, default=6, help="retries on 429/5xx/connection errors (default 6)")
-    idx.add_argument("--backoff", type=float, default=1.0, metavar="SECONDS",
+    idx.add_argument("--retries", type=non_negative_int, default=6,
+                     help="retries on 429/5xx/connection errors (default 6)")
+    idx.add_argument("--backoff", type=non_negative_float, default=1.0, metavar="SECONDS",
                      help="first retry delay, doubled each time up to 60 s (default 1)")
-    idx.add_argument("--timeout", type=float, default=60.0, metavar="SECONDS", help="per request (default 60)")
+    idx.add_argument("--timeout", type=positive_float, default=60.0, metavar="SECONDS", help="per request (default 60)")
     wp = parser.add_argument_group("whole files (--warc-paths)")
-    wp.add_argument("--sample", type=int, metavar="N", help="N files chosen at random (seeded)")
+    wp.add_argument("--sample", type=positive_int, metavar="N", help="N files chosen at random (seeded)")
     wp.add_argument("--segments", metavar="SPEC",
                     help="only these segments: comma-separated segment ids, or a number K for K random segments")
     wp.add_argument("--seed", type=int, default=0, help="random seed for --sample/--segments (default 0)")
     wp.add_argument("--data-base", default="https://data.commoncrawl.org/", metavar="URL",
                     help="where a crawl id's warc.paths.gz lives (default %(default)s)")
     out = parser.add_argument_group("output")
-    out.add_argument("--parts", type=int, default=1, metavar="N", help="split into N part files (default 1)")
+    out.add_argument("--parts", type=positive_int, default=1, metavar="N", help="split into N part files (default 1)")
+    out.add_argument("--overwrite", action="store_true",
+                     help="replace an existing manifest (refused otherwise; an unfinished selection resumes "
+                          "without it)")
     out.add_argument("--restart", action="store_true", help="discard an unfinished selection's state, start over")
     out.add_argument("--keep-state", action="store_true", help="keep OUTPUT.select-state/ after finishing")
     out.add_argument("-q", "--quiet", action="store_true", help="no progress bar, only errors")
@@ -132,11 +140,13 @@ def _setup_logging(args) -> None:
 def _patterns(args) -> list:
     texts = list(args.url)
     if args.url_file:
-        try:
-            texts += [ln.strip() for ln in args.url_file.read_text(encoding="utf-8").splitlines()
-                      if ln.strip() and not ln.lstrip().startswith("#")]
-        except OSError as e:
-            raise UsageError(f"cannot read --url-file: {e}") from None
+        from dataio.tables import InputError, Skips, iter_rows
+
+        skips = Skips(log=lambda message: log.warning("--url-file %s", message))
+        try:  # one pattern a line; blank lines and # comments skipped, a line that is not text skipped and named
+            texts += [row.data for row in iter_rows([args.url_file], text=True, skips=skips) if type(row.data) is str]
+        except InputError as e:
+            raise UsageError(f"--url-file: {e}") from None
     if not texts:
         raise UsageError("nothing to select: give --url PATTERN (or --url-file), e.g. --url '*.example.com'")
     return list(dict.fromkeys(parse_pattern(t, args.match) for t in texts))
@@ -151,6 +161,9 @@ def _query(args) -> Query:
 
 
 def _check_common(args) -> None:
+    if str(args.output) == "-":
+        raise UsageError("-o -: a selection keeps its resume state beside its output file, so it needs a file "
+                         "name (e.g. -o sel.tsv); the job reads that file, and `cat sel.tsv` prints it")
     if args.parts < 1:
         raise UsageError("--parts needs N >= 1")
     if args.limit is not None and args.limit < 1:
@@ -164,6 +177,10 @@ def _check_common(args) -> None:
         raise UsageError(f"-o {args.output} is a directory: name a file (or pass --parts N for part files in it)")
     if args.parts > 1 and args.output.exists() and not args.output.is_dir():
         raise UsageError(f"--parts {args.parts} writes a directory of part files, but {args.output} is a file")
+    written = args.output.is_file() or (args.output.is_dir() and any(args.output.glob("part-*.tsv")))
+    unfinished = args.output.with_name(args.output.name + STATE_SUFFIX).exists()
+    if written and not unfinished and not args.overwrite:
+        raise UsageError(f"{args.output} exists: pass --overwrite to replace it")
 
 
 def _index_units(args, query: Query) -> tuple[list[Unit], list[str]]:
@@ -197,9 +214,9 @@ def run(args) -> int:
             units, sources = _index_units(args, query)
             origin = {"cdx_api": args.cdx_api, "page_size": args.page_size}
         fingerprint = {**origin, **query.fingerprint(), "crawls": sources, "limit": args.limit,
-                       "dedupe": not args.no_dedupe}
+                       "dedupe": not args.no_dedupe, **({"any_filename": True} if args.allow_any_filename else {})}
         selection = Selection(args.output, fingerprint, limit=args.limit, dedupe=not args.no_dedupe,
-                              restart=args.restart)
+                              restart=args.restart, allow_any_filename=args.allow_any_filename)
         if selection.resumed_pages:
             log.info("resuming: %d pages already done, %d captures kept (state in %s)",
                      selection.resumed_pages, selection.kept, selection.state)
@@ -207,7 +224,8 @@ def run(args) -> int:
         kept, seen = selection.kept, selection.seen
         notes = [f"{n} {what}" for n, what in ((selection.duplicates, "duplicate digests"),
                                                 (selection.revisits, "revisits"),
-                                                (selection.unusable, "without filename/offset/length"))
+                                                (selection.unusable, "without filename/offset/length"),
+                                                (selection.refused, "with a file name outside the source base"))
                  if n]
         unusable_only = kept == 0 and selection.unusable and selection.unusable == seen - selection.revisits
         paths = selection.finish(args.parts, keep_state=args.keep_state)
@@ -217,6 +235,9 @@ def run(args) -> int:
         if unusable_only:
             raise UsageError(f"{summary}: the index has no filename/offset/length for its captures, so it does not "
                              "point into WARC files (is it the Wayback Machine's CDX server?)")
+        if kept == 0 and selection.refused:
+            raise UsageError(f"{summary}: every file name the index gave is outside the job's --source-base, e.g. "
+                             f"{selection.refused_example}; pass --allow-any-filename if you trust this index")
         if kept == 0:
             raise EmptySelection(f"{summary}: nothing matched {', '.join(map(str, query.patterns))} with "
                                  f"filters {[f.text for f in query.filters] or 'none'}; try another --crawl, a "

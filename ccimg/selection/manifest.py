@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 from pathlib import Path
 from typing import Iterable
@@ -26,6 +27,27 @@ from typing import Iterable
 from ccimg.selection.query import UsageError
 
 STATE_SUFFIX = ".select-state"
+
+
+_SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*:")
+
+
+def filename_refusal(name: str) -> str | None:
+    """Why a WARC file name from an index (or a warc.paths listing) is refused, None if it is fine.
+
+    The extraction job resolves a relative name against its --source-base; an index answer is data, and
+    an absolute path (/etc/passwd), a path with '..', another scheme (file:, http://169.254.169.254/...,
+    s3://someone-elses-bucket/...) or a Windows drive would make the job read a local file or another
+    server instead.  `ccimg select --allow-any-filename` accepts them."""
+    if name.startswith(("/", "~")):
+        return "an absolute path"
+    if "\\" in name:
+        return "a backslash"
+    if _SCHEME.match(name):
+        return "a URL or drive (a ':' before the first '/')"
+    if ".." in name.split("/"):
+        return "a '..' segment"
+    return None
 
 
 def clean_url(url: str) -> str:
@@ -41,7 +63,8 @@ def capture_line(capture: dict) -> tuple[str, int] | None:
         length = int(capture["length"])
     except (KeyError, TypeError, ValueError):
         return None
-    if not filename or offset < 0 or length <= 0 or any(c in filename for c in "\t\n\r"):
+    if not isinstance(filename, str) or not filename or offset < 0 or length <= 0 \
+            or any(c in filename for c in "\t\n\r\x00"):
         return None
     return f"{filename}\t{offset}\t{length}\t{clean_url(str(capture.get('url', '')))}", length
 
@@ -89,8 +112,11 @@ class Selection:
     """The captures chosen so far: deduplicated, limited, journaled page by page so that a rerun resumes."""
 
     def __init__(self, output: Path, fingerprint: dict, limit: int | None = None, dedupe: bool = True,
-                 restart: bool = False):
+                 restart: bool = False, allow_any_filename: bool = False):
         self.output = output
+        self.allow_any_filename = allow_any_filename
+        self.refused = 0  # file names outside the source base (filename_refusal)
+        self.refused_example: str | None = None
         self.state = output.with_name(output.name + STATE_SUFFIX)
         self.limit = limit
         self.dedupe = dedupe
@@ -114,7 +140,7 @@ class Selection:
             self._captures_path.write_text("")
             with open(self._journal_path, "w", encoding="utf-8") as fh:
                 fh.write(json.dumps({"fingerprint": fingerprint}) + "\n")
-        self._marked = (self.seen, self.kept, self.duplicates, self.revisits, self.unusable)
+        self._marked = (self.seen, self.kept, self.duplicates, self.revisits, self.unusable, self.refused)
         self._journal = open(self._journal_path, "a", encoding="utf-8")
         self._captures = open(self._captures_path, "ab")  # binary: tell() is the byte size the journal records
 
@@ -143,6 +169,7 @@ class Selection:
                 self.duplicates += e.get("dup", 0)
                 self.revisits += e.get("rev", 0)
                 self.unusable += e.get("bad", 0)
+                self.refused += e.get("ref", 0)
                 size = e["bytes"]
         self.resumed_pages = len(self.done)
         # rewrite the journal without a torn last line, and cut captures.tsv back to the last finished page
@@ -195,6 +222,13 @@ class Selection:
             if line is None:
                 self.unusable += 1
                 continue
+            if not self.allow_any_filename:
+                why = filename_refusal(capture["filename"])
+                if why is not None:
+                    self.refused += 1
+                    if self.refused_example is None:
+                        self.refused_example = f"{capture['filename'][:100]!r} ({why})"
+                    continue
             digest = str(capture.get("digest") or "").strip("-")
             if self.dedupe:
                 filename, offset, _ = line[0].split("\t", 2)
@@ -212,12 +246,12 @@ class Selection:
     def mark_done(self, key: str, page: int | None) -> None:
         """The page is finished: journal it (after its captures, so that a resume never skips one)."""
         self._captures.flush()
-        now = (self.seen, self.kept, self.duplicates, self.revisits, self.unusable)
+        now = (self.seen, self.kept, self.duplicates, self.revisits, self.unusable, self.refused)
         d = [x - y for x, y in zip(now, self._marked)]
         self._marked = now
         self.done.add((key, page))
         self._log({"done": key, "page": page, "seen": d[0], "kept": d[1], "bytes": self._captures.tell(),
-                   "dup": d[2], "rev": d[3], "bad": d[4]})
+                   "dup": d[2], "rev": d[3], "bad": d[4], "ref": d[5]})
 
     def add_page(self, key: str, page: int | None, captures: Iterable[dict]) -> int:
         kept = self.add_captures(captures)

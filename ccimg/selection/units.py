@@ -94,22 +94,22 @@ def run_units(units: list[Unit], selection: Selection, quiet: bool) -> int:
                     bar.total = (bar.total or 0) + (plan if isinstance(plan, int) else 1)
                     bar.refresh()
             log.debug("%s: %s", unit.key, f"{plan} pages" if isinstance(plan, int) else plan or "pages unknown")
-            previous_first = None
+            firsts: set[tuple] = set()  # first capture of each page fetched: a page that starts like another
             for page in page_numbers(plan):
                 if selection.full:
                     break
                 if selection.is_done(unit.key, page):
-                    previous_first = None
                     continue
                 kept_before = selection.kept
                 first = _fill_page(unit, page, selection)
                 if first is None:
                     break
-                if plan is None and page and first == previous_first and first[0] is not None:
-                    # only where the page count is unknown: guard against a server that ignores page=
-                    raise IndexServerError(f"{unit.key}: page {page} starts like page {page - 1}: the server "
+                if plan is None and first in firsts and first[0] is not None:
+                    # only where the page count is unknown: guard against a server that ignores page= (or cycles
+                    # through a few pages), whose paging would never end
+                    raise IndexServerError(f"{unit.key}: page {page} starts like an earlier page: the server "
                                            "seems to ignore page=, so paging would never end")
-                previous_first = first
+                firsts.add(first)
                 selection.mark_done(unit.key, page)
                 fetched += 1
                 log.debug("%s page %s: kept %d, %d in all", unit.key, page, selection.kept - kept_before,

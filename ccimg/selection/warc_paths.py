@@ -14,11 +14,12 @@ import io
 import logging
 import random
 import re
-from pathlib import Path
 
 from ccimg.selection.index import PoliteSession
-from ccimg.selection.manifest import write_manifest
+from ccimg.selection.manifest import filename_refusal, write_manifest
 from ccimg.selection.query import IndexServerError, UsageError
+from network.errors import FetchError, TransientError
+from network.s3 import S3Reader, split_s3_url
 
 log = logging.getLogger("ccimg.select")
 
@@ -31,51 +32,61 @@ def segment_of(path: str) -> str | None:
     return m.group(1) if m else None
 
 
+MAX_LISTING_BYTES = 256 * 1024 * 1024  # a crawl's warc.paths is about 10 MB uncompressed (90,000 lines)
+
+
 def _read_s3(url: str) -> bytes:
-    """Read s3://bucket/key with boto3's normal credential chain (anonymous reads of s3://commoncrawl/ stopped in
-    2022).  AWS_ENDPOINT_URL, if set, points it elsewhere (a local S3 in the tests)."""
-    import boto3
-    import botocore.exceptions
-
-    bucket, _, key = url[len("s3://"):].partition("/")
-    if not bucket or not key:
-        raise UsageError(f"{url!r} is not an s3://BUCKET/KEY URL")
+    """Read s3://bucket/key through network.s3.S3Reader with boto3's normal credential chain (anonymous reads of
+    s3://commoncrawl/ stopped in 2022).  AWS_ENDPOINT_URL, if set, points it elsewhere (a local S3 in the tests)."""
     try:
-        return boto3.client("s3").get_object(Bucket=bucket, Key=key)["Body"].read()
-    except botocore.exceptions.NoCredentialsError:
-        raise UsageError(f"reading {url} needs AWS credentials (Common Crawl's bucket refuses anonymous reads); "
-                         f"outside AWS use https://data.commoncrawl.org/{key} instead") from None
-    except botocore.exceptions.ClientError as e:
-        code = e.response.get("Error", {}).get("Code", "")
-        if code in ("NoSuchKey", "NoSuchBucket", "404", "AccessDenied", "403"):
-            raise UsageError(f"cannot read {url}: {code}") from None
+        bucket, key = split_s3_url(url)
+    except FetchError:
+        raise UsageError(f"{url!r} is not an s3://BUCKET/KEY URL") from None
+    try:
+        with S3Reader().open_body(bucket, key) as body:
+            data = body.read(MAX_LISTING_BYTES + 1)
+    except FetchError as e:
+        if e.kind == "no_credentials":
+            raise UsageError(f"reading {url} needs AWS credentials (Common Crawl's bucket refuses anonymous reads); "
+                             f"outside AWS use https://data.commoncrawl.org/{key} instead") from None
+        if e.kind in ("not_found", "access_denied"):
+            raise UsageError(f"cannot read {e}") from None
         raise IndexServerError(f"cannot read {url}: {e}") from None
-    except botocore.exceptions.BotoCoreError as e:
+    except TransientError as e:
         raise IndexServerError(f"cannot read {url}: {e}") from None
+    if len(data) > MAX_LISTING_BYTES:
+        raise UsageError(f"{url} is larger than {MAX_LISTING_BYTES >> 20} MiB: not a warc.paths listing")
+    return data
 
 
-def read_listing(source: str, session: PoliteSession, data_base: str) -> list[str]:
-    """The lines of a warc.paths(.gz) given as a local path, an http(s) or s3 URL, or a crawl id."""
+def read_listing(source: str, session: PoliteSession, data_base: str, allow_any_filename: bool = False) -> list[str]:
+    """The lines of a warc.paths(.gz) given as a local path, an http(s) or s3 URL, or a crawl id.
+
+    Each line must be a path relative to the job's --source-base (manifest.filename_refusal), unless
+    `allow_any_filename`; the listing, gzipped or not, may hold at most MAX_LISTING_BYTES."""
     if CRAWL_ID.fullmatch(source):
         source = f"{data_base.rstrip('/')}/crawl-data/{source}/warc.paths.gz"
     if source.startswith(("http://", "https://")):
-        resp = session.get(source)
-        if resp.status_code != 200:
-            err = UsageError if resp.status_code in (403, 404) else IndexServerError
-            raise err(f"cannot fetch {source}: {resp.status_code} {resp.reason}")
-        data = resp.content
+        resp = session.get(source, max_bytes=MAX_LISTING_BYTES)
+        if resp.status != 200:
+            err = UsageError if resp.status in (403, 404) else IndexServerError
+            raise err(f"cannot fetch {source}: {resp.status} {resp.reason}")
+        data = resp.body
     elif source.startswith("s3://"):
         data = _read_s3(source)
     else:
         try:
-            data = Path(source).read_bytes()
+            with open(source, "rb") as f:
+                data = f.read(MAX_LISTING_BYTES + 1)
         except OSError as e:
             raise UsageError(f"cannot read --warc-paths {source}: {e.strerror}") from None
     if data[:2] == b"\x1f\x8b":
         try:
-            data = gzip.GzipFile(fileobj=io.BytesIO(data)).read()
+            data = gzip.GzipFile(fileobj=io.BytesIO(data)).read(MAX_LISTING_BYTES + 1)
         except (OSError, EOFError) as e:
             raise UsageError(f"{source} is not a readable gzip file: {e}") from None
+    if len(data) > MAX_LISTING_BYTES:
+        raise UsageError(f"{source} holds more than {MAX_LISTING_BYTES >> 20} MiB: not a warc.paths listing")
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError:
@@ -86,6 +97,12 @@ def read_listing(source: str, session: PoliteSession, data_base: str) -> list[st
         raise UsageError(f"{source} does not look like a warc.paths listing: line {bad[0][:80]!r}")
     if not paths:
         raise UsageError(f"{source} lists no WARC files")
+    if not allow_any_filename:
+        for p in paths:
+            why = filename_refusal(p)
+            if why is not None:
+                raise UsageError(f"{source} names {p[:100]!r}, {why}: the job would read it from outside its "
+                                 "--source-base; pass --allow-any-filename if you trust this listing")
     return paths
 
 
@@ -126,7 +143,7 @@ def run_warc_paths(args) -> int:
             raise UsageError(f"--{name} has no meaning with --warc-paths (whole files are not filtered)")
     if args.url_file or args.limit or args.parquet:
         raise UsageError("--url-file, --limit and --parquet have no meaning with --warc-paths (use --sample)")
-    listing = read_listing(args.warc_paths, PoliteSession.from_args(args), args.data_base)
+    listing = read_listing(args.warc_paths, PoliteSession.from_args(args), args.data_base, args.allow_any_filename)
     chosen = choose(listing, args.sample, args.segments, args.seed)
     paths = write_manifest(args.output, [(p, 1) for p in chosen], args.parts)
     log.info("selected %d of %d WARC files -> %s", len(chosen), len(listing),

@@ -7,8 +7,18 @@ always has) may decide alone (the decision rules themselves live in `models.deci
   * declared: both `width` and `height` attributes as plain pixel numbers (135 of 138 equal the
     true size in the 2008 archive of ../shared/data);
   * srcset: a `w` descriptor of the very candidate the image URL is (it states the file's width);
-  * url-pattern: a size written into the URL by a CMS or CDN (WordPress `-300x200.jpg`,
-    Wikimedia `/220px-`, Flickr size codes, `?w=800&h=600`, Google `=s1600`, Cloudinary `w_300`).
+  * url-pattern: a size written into the URL by a CMS, a CDN or a photo host, read by the rules of
+    `features.model_inputs.url_rules` (the table: each form, what it states, where it is
+    documented): CDN transforms (Cloudflare `/cdn-cgi/image/width=`, imgproxy, thumbor `fit-in`,
+    `/resize/WxH!`, Storyblok `/m/`, Gannett), host renditions (YouTube `hqdefault`, twimg,
+    Flickr's size codes, Google `=s1600`, Medium, BBC, the Guardian, Shopify, BigCommerce, Amazon,
+    eBay, Tumblr, Imgur), avatar services (Gravatar `s=`, GitHub, XenForo, Steam), query sizes
+    (`?w=800&h=600`, `resize=`, Scene7 `wid=`, Squarespace `format=750w`) and sizes in the path
+    (WordPress `-300x200`, Wikimedia `/220px-`, Cloudinary `w_300`, `/590x/`, `/w600/`, `-scaled`).
+    `SizeSignal.pattern` names the rule; a name ending in `-longest` bounds the longest side
+    (the number is in `width`), one ending in `-box` gives a box the file fits in.
+`url_sizes` finds the URL sizes of a batch (what `url_size` finds for each URL, faster), and
+`features.model_inputs.url_hints` the hints of a URL that are not sizes (original, thumbnail, avatar ...).
 """
 from __future__ import annotations
 
@@ -19,6 +29,7 @@ from urllib.parse import unquote
 
 import numpy as np
 
+from features.model_inputs.url_rules import FLICKR_CODES, URL_PATTERN_NAMES, URL_RULES, first_size  # noqa: F401
 from features.page.srcset import candidate_width, parse_srcset, width_descriptors
 
 BIG_MIN = 400  # BIG: true width > 400 and true height > 400
@@ -99,60 +110,13 @@ def srcset_widths(rec: dict) -> list[int]:
     return width_descriptors(rec.get("srcset"))
 
 
-# URL size patterns.  Query parameters come first: a CDN resizes the file the path names
-# (`name-3542x3542.png?w=100` is 100 px wide).  Named groups: w, h, s (longest side), code.
-_URL_PATTERNS: list[tuple[str, re.Pattern]] = [
-    # WordPress / Shopify / many CMS: name-300x200.jpg, name_300x200.jpg, /300x200/
-    ("wxh", re.compile(r"[-_/@](?P<w>\d{2,4})x(?P<h>\d{2,4})(?:[-_@/.]|$)")),
-    # Wikimedia thumbnails: /thumb/.../220px-Name.jpg
-    ("wiki-px", re.compile(r"/(?P<w>\d{2,4})px-[^/]+$")),
-    # Flickr static: 123_abc_z.jpg (size code of the longest side)
-    ("flickr", re.compile(r"staticflickr\.com/.+_(?P<code>[sqtmnzcbhko]|w)\.(?:jpe?g|png|gif)$")),
-    # Google user content / blogger: =s1600, =w400-h300, /s1600/, /w400-h300/
-    ("google", re.compile(r"(?:googleusercontent|blogspot|ggpht|bp\.blogspot)\.com/.*[=/](?:s(?P<s>\d{2,4})|"
-                          r"w(?P<w>\d{2,4})-h(?P<h>\d{2,4}))(?:[-/]|$)")),
-    # Cloudinary and similar path transforms: w_300,h_200 / c_fill,w_640
-    ("cdn-path", re.compile(r"[/,](?:w_(?P<w>\d{2,4}))(?:,h_(?P<h>\d{2,4}))?[,/]")),
-]
-# Query parameters, strongest first: an exact resize beats a width, which beats a bounding box.
-_QUERY_WIDTH = [re.compile(r"[?&]resize=(?P<w>\d{2,4})(?:(?:x|,)(?P<h>\d{2,4}))?(?:[&#]|$)", re.I),
-                re.compile(r"[?&](?:w|width|imwidth|maxwidth)=(?P<w>\d{2,4})(?:[&#]|$)", re.I),
-                re.compile(r"[?&]fit=(?P<w>\d{2,4})(?:(?:x|,)(?P<h>\d{2,4}))?(?:[&#]|$)", re.I)]
-_QUERY_HEIGHT = re.compile(r"[?&](?:h|height|maxheight)=(?P<h>\d{2,4})(?:[&#]|$)", re.I)
-_QUERY_DPR = re.compile(r"[?&]dpr=(?P<dpr>[1-4](?:\.\d+)?)(?:[&#]|$)", re.I)
-# Flickr size codes: longest side in px (https://www.flickr.com/services/api/misc.urls.html)
-FLICKR_CODES = {"s": 75, "q": 150, "t": 100, "m": 240, "n": 320, "w": 400, "z": 640, "c": 800, "b": 1024,
-                "h": 1600, "k": 2048, "o": 2048}
+# URL size rules: features.model_inputs.url_rules (the table, what each form states, where it is
+# documented).  Here: a URL's first rule match as a SizeSignal, for one URL and for a batch.
 
-
-def _query_size(u: str) -> SizeSignal | None:
-    start = u.find("?")
-    if start < 0:
-        return None
-    # Every query pattern starts at a `?` or `&`: search from the first of them (the same matches,
-    # without scanning the path, which is most of a URL).
-    amp = u.find("&", 0, start)
-    if amp >= 0:
-        start = amp
-    for pat in _QUERY_WIDTH:
-        m = pat.search(u, start)
-        if m:
-            w = int(m.group("w"))
-            h = int(m.group("h")) if m.groupdict().get("h") else None
-            break
-    else:
-        w = h = None
-    if h is None:
-        mh = _QUERY_HEIGHT.search(u, start)
-        h = int(mh.group("h")) if mh else None
-    if w is None and h is None:
-        return None
-    md = _QUERY_DPR.search(u, start)
-    if md:  # device pixel ratio: the file is dpr times the CSS size
-        dpr = float(md.group("dpr"))
-        w = round(w * dpr) if w is not None else None
-        h = round(h * dpr) if h is not None else None
-    return SizeSignal(w, h, "url-pattern", "query")
+@lru_cache(maxsize=1 << 14)
+def _signal(size: tuple | None) -> SizeSignal | None:
+    """The SizeSignal of a rule's (width, height, pattern); cached: a batch repeats a few sizes often."""
+    return None if size is None else SizeSignal(size[0], size[1], "url-pattern", size[2])
 
 
 @lru_cache(maxsize=1 << 16)
@@ -168,67 +132,54 @@ def url_size(url: str) -> SizeSignal | None:
 
 
 def _decoded_url_size(u: str) -> SizeSignal | None:
-    """url_size of the URL-decoded URL u."""
-    sig = _query_size(u)
-    if sig is not None:
-        return sig
-    path = u.split("?", 1)[0]
-    for name, pat in _URL_PATTERNS:
-        m = pat.search(path)
-        if not m:
-            continue
-        g = m.groupdict()
-        if g.get("code"):
-            side = FLICKR_CODES[g["code"]]
-            # square codes give both sides; the others bound the longest side only
-            if g["code"] in ("s", "q"):
-                return SizeSignal(side, side, "url-pattern", name)
-            return SizeSignal(side, None, "url-pattern", f"{name}-longest")
-        if g.get("s"):
-            return SizeSignal(int(g["s"]), None, "url-pattern", f"{name}-longest")
-        w = int(g["w"]) if g.get("w") else None
-        h = int(g["h"]) if g.get("h") else None
-        if w is not None or h is not None:
-            return SizeSignal(w, h, "url-pattern", name)
-    return None
+    """url_size of the URL-decoded URL u: the first rule of URL_RULES that reads a size."""
+    return _signal(first_size(u, URL_RULES))
 
 
-# Cheap supersets of the URL size patterns, searched in the batch of decoded URLs: each path
-# pattern needs one of _MAYBE_PATH_SIZE in the URL, each query pattern needs `=` and two digits
-# (whatever the key's case).  Each starts with a literal, which Python's regex engine scans for
-# quickly, where one alternation of them would be tried at every character; `[^\n]*` takes the
-# rest of the line, so that a pattern matches a URL once however often its literal occurs.
-_MAYBE_PATH_SIZE = [re.compile(p + r"[^\n]*") for p in (
-    r"x\d\d", r"px-", r"staticflickr", r"googleusercontent", r"blogspot", r"ggpht", r"w_\d\d")]
-_MAYBE_QUERY_SIZE = re.compile(r"=\d\d[^\n]*")
+# The batch scan.  Each rule names a trigger: a regex starting with a literal that occurs in every
+# URL the rule matches.  One scan of the joined batch per distinct trigger finds the URLs worth
+# parsing and, for each, which triggers occur (a bit mask); a URL is parsed with the rules of its
+# triggers only, in URL_RULES order, so it gets what url_size gets.  Python's regex engine scans for
+# a leading literal quickly, where one alternation of them would be tried at every character;
+# `[^\n]*` takes the rest of the line, so that a trigger matches a URL once however often it occurs.
+_TRIGGERS = list(dict.fromkeys(rule.trigger for rule in URL_RULES))
+_TRIGGER_SCANS = [re.compile(t + r"[^\n]*") for t in _TRIGGERS]
+_RULE_BITS = [1 << _TRIGGERS.index(rule.trigger) for rule in URL_RULES]
+
+
+@lru_cache(maxsize=None)
+def _rules_for(mask: int) -> tuple:
+    """The rules whose trigger bit is in mask, in URL_RULES order."""
+    return tuple(rule for rule, bit in zip(URL_RULES, _RULE_BITS) if mask & bit)
+
 
 def maybe_size_rows(urls: list[str]) -> tuple[list[int], list[int]]:
-    """The only decoded URLs `url_sizes` parses (two in five real image URLs), as two lists of
-    indices: URLs to parse fully, and URLs that can state a size in a query parameter only."""
+    """The only decoded URLs `url_sizes` parses (about two in five real image URLs): their indices,
+    and for each the bit mask of the rule triggers found in it."""
     if not urls:
         return [], []
     joined = "\n".join(urls)
-    # URL i ends before ends[i], its separator included; no pattern matches a newline, so each
+    # URL i ends before ends[i], its separator included; no trigger matches a newline, so each
     # match lies inside one URL (even a URL that holds a newline itself).
     ends = np.cumsum(np.fromiter(map(len, urls), dtype=np.int64, count=len(urls)) + 1)
-
-    def rows(patterns: list[re.Pattern]) -> np.ndarray:
-        starts = [m.start() for p in patterns for m in p.finditer(joined)]
-        return np.unique(np.searchsorted(ends, starts, side="right"))
-
-    full = rows(_MAYBE_PATH_SIZE)
-    return full.tolist(), np.setdiff1d(rows([_MAYBE_QUERY_SIZE]), full, assume_unique=True).tolist()
+    mask = np.zeros(len(urls), dtype=np.int64)
+    for bit, scan in enumerate(_TRIGGER_SCANS):
+        starts = [m.start() for m in scan.finditer(joined)]
+        if starts:
+            mask[np.searchsorted(ends, starts, side="right")] |= 1 << bit
+    rows = np.flatnonzero(mask)
+    return rows.tolist(), mask[rows].tolist()
 
 
 def url_sizes(urls: list[str]) -> list[SizeSignal | None]:
     """`url_size` of every URL of a batch: one scan of the batch picks the URLs worth parsing."""
     decoded = [unquote(u) if "%" in u else u for u in urls]  # what url_size parses
     out: list[SizeSignal | None] = [None] * len(urls)
-    full, query_only = maybe_size_rows(decoded)
-    for i in full:
-        out[i] = _decoded_url_size(decoded[i])
-    for i in query_only:  # no literal of a path pattern: a query size is all url_size could find
-        out[i] = _query_size(decoded[i])
+    rows, masks = maybe_size_rows(decoded)
+    for i, mask in zip(rows, masks):
+        size = first_size(decoded[i], _rules_for(mask))
+        if size is not None:
+            out[i] = _signal(size)
     return out
 
 

@@ -1,7 +1,19 @@
-"""Decode an HTML payload to text, the way a browser would pick the encoding.
+"""Decode an HTML payload to text, the way a browser picks the encoding (WHATWG Encoding Standard).
 
-Order (a simplified WHATWG "encoding sniffing"): byte order mark, the HTTP Content-Type
-charset, a `<meta>` charset in the first 1024 bytes, valid UTF-8, then windows-1252.
+The order is the HTML standard's "encoding sniffing algorithm", simplified where browsers guess:
+  1. a byte order mark (UTF-8, UTF-16LE, UTF-16BE) wins over everything, the HTTP header included;
+  2. the HTTP Content-Type charset, if it is a WHATWG label (``charset=utf-16`` means UTF-16LE, as in
+     browsers, so a UTF-16LE body without a BOM is read right);
+  3. a ``<meta charset>`` or ``<meta http-equiv=content-type content="...charset=...">`` in the first
+     1024 bytes (comments skipped); a meta naming UTF-16 or UTF-32 means UTF-8 (a page that can be
+     read as ASCII to find its meta cannot be UTF-16/32), x-user-defined means windows-1252;
+  4. valid UTF-8, then windows-1252 (the standard's "implementation-defined" guess).
+Labels are read with the WHATWG label table (the `webencodings` package): ``latin1``, ``ascii`` and
+``iso-8859-1`` mean windows-1252, ``gb2312`` means GBK, and labels browsers do not know (``cp500``
+and the other EBCDIC code pages, ``utf-32``, ``base64``) are ignored, not handed to Python's codec
+registry.  Labels of the "replacement" encoding (``iso-2022-kr``, ``hz-gb-2312``, ...) decode the
+whole page to one U+FFFD, as browsers do (those labels were a way to smuggle markup past filters).
+
 Both HTML parsers get the same decoded text, so they cannot disagree about encodings
 (`utf8_payload` only lets a parser that reads UTF-8 bytes skip re-encoding that text).
 """
@@ -10,52 +22,101 @@ from __future__ import annotations
 import codecs
 import re
 
-_META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([a-zA-Z0-9_.:\-]+)""", re.I)
-_HEADER_CHARSET = re.compile(r"""charset\s*=\s*["']?([a-zA-Z0-9_.:\-]+)""", re.I)
+import webencodings
 
-# WHATWG maps these labels to supersets; Python's codecs would be stricter than browsers.
-_SUPERSETS = {
-    "ascii": "cp1252", "us-ascii": "cp1252", "iso-8859-1": "cp1252", "iso8859-1": "cp1252",
-    "latin1": "cp1252", "latin-1": "cp1252", "l1": "cp1252", "iso_8859-1": "cp1252",
-    "gb2312": "gb18030", "gbk": "gb18030", "x-gbk": "gb18030",
-    "iso-8859-9": "cp1254", "latin5": "cp1254", "tis-620": "cp874", "iso-8859-11": "cp874",
-    "ks_c_5601-1987": "cp949", "euc-kr": "cp949",
-    "utf-16": "utf-8", "utf-16le": "utf-8", "utf-16be": "utf-8",  # a meta tag cannot be UTF-16
-    "x-user-defined": "cp1252",
-}
+PRESCAN_BYTES = 1024
+REPLACEMENT = "replacement"
 
+# WHATWG encoding name -> the Python codec that decodes as the standard's decoder does.  webencodings
+# already maps most (shift_jis -> cp932, euc-kr -> cp949, big5 -> big5hkscs); GBK's decoder is GB18030's.
+_PYTHON_CODEC = {"gbk": "gb18030", "gb18030": "gb18030", "utf-8": "utf-8", "utf-16le": "utf-16-le",
+                 "utf-16be": "utf-16-be", "windows-1252": "cp1252"}
 
-_NOT_PAGE_ENCODINGS = frozenset({"idna", "punycode", "raw-unicode-escape", "unicode-escape", "undefined"})
+_CHARSET_PARAM = re.compile(r"""charset\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s;"']+))""", re.I)
+_META = re.compile(rb"<meta[\s/]([^>]*)>?", re.I)
+_ATTRIBUTE = re.compile(rb"""([^\s"'>/=]+)(?:\s*=\s*("[^"]*"|'[^']*'|[^\s>]*))?""")
 
 
-def _normalise(label: str | None) -> str | None:
-    if not label:
+def whatwg_encoding(label: str | bytes | None) -> str | None:
+    """The WHATWG name of the encoding a label means (``latin1`` -> ``windows-1252``), None for an unknown label."""
+    if label is None:
         return None
-    label = label.strip().lower()
-    label = _SUPERSETS.get(label, label)
-    try:
-        info = codecs.lookup(label)
-    except LookupError:
-        return None
-    # Only codecs that turn bytes into text the way a page is stored: not base64, rot13, idna, ...
-    if not getattr(info, "_is_text_encoding", True) or info.name in _NOT_PAGE_ENCODINGS:
-        return None
-    return info.name
+    if isinstance(label, bytes):
+        label = label.decode("ascii", "replace")
+    found = webencodings.lookup(label.strip())
+    return found.name if found is not None else None
 
 
-def _declared_charset(body: bytes, content_type: str | None) -> str | None:
+def _python_codec(name: str) -> str:
+    if name in _PYTHON_CODEC:
+        return _PYTHON_CODEC[name]
+    return webencodings.lookup(name).codec_info.name
+
+
+def header_charset(content_type: str | None) -> str | None:
+    """The WHATWG encoding named by an HTTP Content-Type's charset parameter, None if none or unknown."""
+    if not content_type:
+        return None
+    m = _CHARSET_PARAM.search(content_type)
+    if not m:
+        return None
+    return whatwg_encoding(next(g for g in m.groups() if g is not None))
+
+
+def _strip_comments(head: bytes) -> bytes:
+    """`head` without its <!-- --> comments (an unclosed one runs to the end), in linear time."""
+    out, pos = [], 0
+    while True:
+        start = head.find(b"<!--", pos)
+        if start < 0:
+            out.append(head[pos:])
+            return b"".join(out)
+        out.append(head[pos:start])
+        end = head.find(b"-->", start + 4)
+        if end < 0:
+            return b"".join(out)
+        pos = end + 3
+
+
+def meta_charset(body: bytes) -> str | None:
+    """The WHATWG encoding a <meta> in the first 1024 bytes declares (after the prescan's own rules:
+    UTF-16/32 -> UTF-8, x-user-defined -> windows-1252), None if there is none."""
+    head = _strip_comments(body[:PRESCAN_BYTES])
+    for meta in _META.finditer(head):
+        attrs: dict[bytes, bytes] = {}
+        for m in _ATTRIBUTE.finditer(meta.group(1)):
+            name = m.group(1).lower()
+            if name not in attrs:
+                attrs[name] = (m.group(2) or b"").strip(b"\"'")
+        label = None
+        if b"charset" in attrs:
+            label = attrs[b"charset"]
+        elif attrs.get(b"http-equiv", b"").strip().lower() == b"content-type" and b"content" in attrs:
+            found = _CHARSET_PARAM.search(attrs[b"content"].decode("ascii", "replace"))
+            label = next(g for g in found.groups() if g is not None) if found else None
+        if label is None:
+            continue
+        text = label.decode("ascii", "replace").strip().lower() if isinstance(label, bytes) else label
+        if text.startswith(("utf-16", "utf-32", "utf16", "utf32", "ucs-2", "ucs-4")):
+            return "utf-8"
+        name = whatwg_encoding(text)
+        if name is None:
+            continue  # an unknown label: the prescan goes on to the next <meta>
+        if name in ("utf-16le", "utf-16be"):
+            return "utf-8"
+        if name == "x-user-defined":
+            return "windows-1252"
+        return name
+    return None
+
+
+def _bom(body: bytes) -> tuple[str, int] | None:
     if body.startswith(codecs.BOM_UTF8):
-        return "utf-8-sig"
-    if body.startswith(codecs.BOM_UTF16_LE) or body.startswith(codecs.BOM_UTF16_BE):
-        return "utf-16"
-    if content_type:
-        m = _HEADER_CHARSET.search(content_type)
-        enc = _normalise(m.group(1)) if m else None
-        if enc:
-            return enc
-    m = _META_CHARSET.search(body[:1024])
-    if m:
-        return _normalise(m.group(1).decode("ascii", "replace"))
+        return "utf-8-sig", 0  # the codec drops the BOM itself (and utf8_payload then takes the general path)
+    if body.startswith(codecs.BOM_UTF16_LE):
+        return "utf-16-le", 2
+    if body.startswith(codecs.BOM_UTF16_BE):
+        return "utf-16-be", 2
     return None
 
 
@@ -76,12 +137,21 @@ def sniff_charset(body: bytes, content_type: str | None = None) -> str:
 
 def decode_html(body: bytes, content_type: str | None = None) -> tuple[str, str]:
     """Return (text, codec name).  Undecodable bytes become U+FFFD, never an exception."""
-    enc = _declared_charset(body, content_type)
-    if enc:
+    bom = _bom(body)
+    if bom is not None:
+        codec, skip = bom
+        return body[skip:].decode(codec, errors="replace"), codec
+    name = header_charset(content_type) or meta_charset(body)
+    if name == REPLACEMENT:
+        return ("\ufffd" if body else ""), REPLACEMENT
+    if name is not None and name != "utf-8":
+        codec = _python_codec(name)
         try:
-            return body.decode(enc, errors="replace"), enc
-        except (UnicodeError, LookupError):  # a codec that cannot replace errors: fall back to sniffing
+            return body.decode(codec, errors="replace"), codec
+        except (UnicodeError, LookupError):  # pragma: no cover - every WHATWG codec can replace errors
             pass
+    if name == "utf-8":
+        return body.decode("utf-8", errors="replace"), "utf-8"
     text = _try_utf8(body)  # decoded once: UTF-8 is most of the web, and decoding is not free
     if text is not None:
         return text, "utf-8"

@@ -22,15 +22,18 @@ on their href alone (`could_be_image_link`); plain absolute URLs are resolved wi
 from __future__ import annotations
 
 import re
+import time
 from collections import Counter
 from dataclasses import dataclass, field
 from urllib.parse import urljoin, urlsplit
 
 from features.page.charset import decode_html, utf8_payload
 from features.page.backends import make_backend
+from features.page.licenses import attach_licenses
+from features.page.limits import PageLimits, PageSkipped, can_fork, estimated_depth, run_guarded
 from features.page.record_fields import PARENT_TEXT_MAX
 from features.page.srcset import first_url
-from features.urls import host_of, url_extension
+from features.urls import NEEDS_BROWSER_FORM, ascii_host, browser_url, host_of, url_extension
 
 LAZY_SRC_ATTRS = (
     "data-src", "data-lazy-src", "data-original", "data-lazy", "data-echo", "data-url",
@@ -59,6 +62,7 @@ class PageImages:
 
     images: list[dict] = field(default_factory=list)
     skipped: Counter = field(default_factory=Counter)
+    capped: Counter = field(default_factory=Counter)  # values cut to a cap (attribute values), by what
 
 
 def is_placeholder(src: str) -> bool:
@@ -149,7 +153,8 @@ def _plain_absolute_url(raw: str, base_scheme: str | None) -> tuple[str, str, st
       * urljoin(base, "http(s)://host/x") is the URL itself when its scheme is not the base's,
         and urlunsplit(urlsplit(url)) when it is: that round trip changes a URL only where it
         holds ';' (path parameters), a tab, CR or LF (removed), or an empty query or fragment
-        ('?' or '#' with nothing after, dropped).  Those URLs are left to urljoin (None).
+        ('?' or '#' with nothing after, dropped).  Those URLs are left to urljoin (None), and so are
+        URLs holding a backslash, which _resolve reads as a browser does ('/') before joining.
       * urljoin(base, "//host/x") is base_scheme + ":" + raw, with the same exceptions, when the
         base scheme is http(s).
       * a host of letters, digits, '.' and '-' holds no user, port, brackets or non-ASCII, so
@@ -159,7 +164,7 @@ def _plain_absolute_url(raw: str, base_scheme: str | None) -> tuple[str, str, st
     if base_scheme is None:
         return None
     m = _PLAIN_ABSOLUTE_URL.match(raw)
-    if m is None or ";" in raw or "\t" in raw or "\n" in raw or "\r" in raw:
+    if m is None or ";" in raw or "\t" in raw or "\n" in raw or "\r" in raw or "\\" in raw:
         return None
     before_fragment, hash_sign, fragment = raw.partition("#")
     _path, question_mark, query = before_fragment.partition("?")
@@ -175,35 +180,88 @@ def _plain_absolute_url(raw: str, base_scheme: str | None) -> tuple[str, str, st
 
 def _resolve(base: str, base_scheme: str | None, raw: str) -> tuple[str, str, str]:
     """(absolute URL, its scheme, its lower-cased host) of `raw` on a page whose base URL is `base`
-    (of scheme `base_scheme`, see _url_scheme).  Raises ValueError where urllib does."""
+    (of scheme `base_scheme`, see _url_scheme), in the form a browser requests it (features.urls.browser_url:
+    spaces and non-ASCII percent-encoded, IDNA hosts).  Raises ValueError where urllib or a browser would."""
     plain = _plain_absolute_url(raw, base_scheme)
     if plain is not None:
-        return plain
-    url = urljoin(base, raw)
-    parts = urlsplit(url)
-    return url, parts.scheme, (parts.hostname or "").lower()
+        url, scheme, host = plain
+    else:
+        if "\\" in raw:  # before the query, a browser reads '\' as '/' in an http(s) URL
+            end = min((i for i in (raw.find("?"), raw.find("#")) if i >= 0), default=len(raw))
+            raw = raw[:end].replace("\\", "/") + raw[end:]
+        url = urljoin(base, raw)
+        parts = urlsplit(url)
+        scheme, host = parts.scheme, (parts.hostname or "").lower()
+    if scheme in ("http", "https") and NEEDS_BROWSER_FORM.search(url) is not None:
+        url = browser_url(url)
+        if not host.isascii():
+            host = ascii_host(host)
+    return url, scheme, host
+
+
+# How often (in candidate elements) the extraction loop looks at the clock: a clock read per element would
+# cost more than the check is worth, and 256 elements take well under a millisecond.
+_DEADLINE_EVERY = 256
 
 
 class ImageExtractor:
-    """Extracts image occurrences from pages with one backend (reused across pages)."""
+    """Extracts image occurrences from pages with one backend (reused across pages), within `limits`."""
 
-    def __init__(self, parser: str = "lexbor", text_limit: int = PARENT_TEXT_MAX):
+    def __init__(self, parser: str = "lexbor", text_limit: int = PARENT_TEXT_MAX, limits: PageLimits | None = None):
         self.backend = make_backend(parser, text_limit=text_limit)
         self.parser = parser
+        self.limits = limits or PageLimits()
 
-    def extract_payload(self, payload: bytes, content_type: str | None, page_url: str) -> PageImages:
-        """The images of an HTTP payload: decode_html, then extract.
+    def extract_payload(self, payload: bytes, content_type: str | None, page_url: str,
+                        deadline: float | None = None) -> PageImages:
+        """The images of an HTTP payload: decode_html, then extract, under the page guard
+        (features.page.limits): PageSkipped when the page is over a cap or a limit.
 
         A page that is valid UTF-8 (most of the web) also hands the payload itself to the parser,
         which saves lexbor a UTF-8 copy of the text; the records are the same as extract(text, ...).
+        `deadline` (time.monotonic()) bounds the page's time.
         """
-        html, encoding = decode_html(payload, content_type)
-        return self.extract(html, page_url, utf8=utf8_payload(payload, html, encoding))
+        limits = self.limits
+        if len(page_url) > limits.max_url_length:
+            raise PageSkipped("page URL too long", f"page URL of {len(page_url)} characters, more than "
+                                                   f"{limits.max_url_length}")
+        tags = payload.count(b"<")
+        if tags > limits.max_tags:
+            raise PageSkipped("too many elements", f"{tags} '<' in the page, more than {limits.max_tags}")
+        if tags > limits.inline_tags and limits.fork and can_fork():
+            seconds = limits.max_seconds
+            if deadline is not None:
+                seconds = min(seconds, deadline - time.monotonic())
+            return run_guarded(lambda: self._extract_payload(payload, content_type, page_url, deadline, True),
+                               seconds, limits.max_memory)
+        return self._extract_payload(payload, content_type, page_url, deadline, False)
 
-    def extract(self, html: str, page_url: str, utf8: bytes | None = None) -> PageImages:
-        """The images of a page.  `utf8`, optional, is `html` encoded as UTF-8 (see extract_payload)."""
+    def _extract_payload(self, payload: bytes, content_type: str | None, page_url: str, deadline: float | None,
+                         check_depth: bool) -> PageImages:
+        html, encoding = decode_html(payload, content_type)
+        if check_depth:
+            depth = estimated_depth(html, self.limits.max_depth)
+            if depth > self.limits.max_depth:
+                raise PageSkipped("too deep", f"elements nested more than {self.limits.max_depth} deep")
+        return self.extract(html, page_url, utf8=utf8_payload(payload, html, encoding), deadline=deadline)
+
+    def extract(self, html: str, page_url: str, utf8: bytes | None = None, deadline: float | None = None) -> PageImages:
+        """The images of a page.  `utf8`, optional, is `html` encoded as UTF-8 (see extract_payload).
+
+        Applies the per-page caps of `self.limits` (image records, URL and attribute lengths) and
+        `deadline`, but not the guard around the parse (extract_payload does that)."""
         result = PageImages()
         backend = self.backend
+        limits = self.limits
+        max_images, max_url, max_attr = limits.max_images, limits.max_url_length, limits.max_attribute_length
+        capped = result.capped
+
+        def cut(value: str | None) -> str | None:
+            if value is not None and len(value) > max_attr:
+                capped["attribute values"] += 1
+                return value[:max_attr]
+            return value
+
         doc = backend.parse(html, utf8)
         base = page_url
         base_href = backend.base_href(doc)
@@ -215,7 +273,13 @@ class ImageExtractor:
         base_scheme = _url_scheme(base)
         page_host = host_of(page_url)
         images = result.images
-        for tag, node in backend.candidates(doc):
+        nodes = []  # the element of each image record, for the figure-caption licenses
+        candidates = backend.candidates(doc)
+        seen = 0
+        for tag, node in candidates:
+            seen += 1
+            if deadline is not None and seen % _DEADLINE_EVERY == 0 and time.monotonic() > deadline:
+                raise PageSkipped("record time limit", f"the page's time ran out after {seen} candidate elements")
             if tag == "a" and not could_be_image_link(backend.attribute(node, "href")):
                 continue  # an ordinary link, most candidates: dropped before its attributes are read
             attrs = backend.attributes(node)
@@ -243,6 +307,9 @@ class ImageExtractor:
             if scheme == "javascript":
                 result.skipped["javascript_url"] += 1
                 continue
+            if len(raw) > max_url:
+                result.skipped["url_too_long"] += 1
+                continue
             try:
                 img_url, img_scheme, img_host = _resolve(base, base_scheme, raw)
             except ValueError:
@@ -251,6 +318,12 @@ class ImageExtractor:
             if img_scheme not in ("http", "https") or not img_host:
                 result.skipped["other_scheme"] += 1
                 continue
+            if len(img_url) > max_url:
+                result.skipped["url_too_long"] += 1
+                continue
+            if len(images) >= max_images:
+                result.skipped["over_image_cap"] += 1 + sum(1 for _ in candidates)  # counted, not examined
+                break
             parent_tag, parent_text, depth, siblings, in_noscript, ancestors = backend.context(node)
             srcset = attrs.get("srcset")
             if srcset is None:
@@ -262,19 +335,19 @@ class ImageExtractor:
                 "src": raw,
                 "src_attr": src_attr,
                 "element": tag,
-                "alt": attrs.get("alt"),
-                "title": attrs.get("title"),
-                "width_attr": attrs.get("width"),
-                "height_attr": attrs.get("height"),
-                "srcset": srcset,
-                "sizes": attrs.get("sizes"),
-                "class": attrs.get("class"),
-                "id": attrs.get("id"),
+                "alt": cut(attrs.get("alt")),
+                "title": cut(attrs.get("title")),
+                "width_attr": cut(attrs.get("width")),
+                "height_attr": cut(attrs.get("height")),
+                "srcset": cut(srcset),
+                "sizes": cut(attrs.get("sizes")),
+                "class": cut(attrs.get("class")),
+                "id": cut(attrs.get("id")),
                 "style": style[:200] if style is not None else None,
-                "loading": attrs.get("loading"),
+                "loading": cut(attrs.get("loading")),
                 "lazy": lazy,
                 "in_noscript": in_noscript,
-                "rel": attrs.get("rel"),
+                "rel": cut(attrs.get("rel")),
                 "parent_tag": parent_tag,
                 "parent_text": parent_text,
                 "ancestors": ancestors,
@@ -285,6 +358,9 @@ class ImageExtractor:
                 "page_host": page_host,
                 "img_host": img_host,
             })
+            nodes.append(node)
+        if images:
+            attach_licenses(images, nodes, backend, doc, html, utf8)
         add_page_context(images)
         return result
 

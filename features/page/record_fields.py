@@ -37,6 +37,14 @@ FIELDS: dict[str, str] = {
     "page_url_count": "how often this img_url occurs on the page (this occurrence included)",
     "page_folder_count": "how many occurrences on the page share this image's folder (URL minus query and file name)",
     "same_domain": "image host equals page host (case-insensitive, port ignored)",
+    "license": "Creative Commons license of the image (features/page/licenses.py): by, by-sa, by-nc-nd, ..., "
+               "cc0 or pdm (public-domain tools); the figure caption's where the image is in a <figure> that "
+               "has one, else the page's; null where none is declared",
+    "license_version": "its version (4.0, 3.0, ...) or null",
+    "license_jurisdiction": "the jurisdiction of a ported license (de, fr, ...) or null",
+    "license_url": "the canonical deed URL of that license, or null",
+    "license_place": "where it was found: figure, or for the page meta, jsonld, link (rel=license), footer, "
+                     "body (an anchor to a deed); the page's comes from the first of these places",
     "page_host": "host of the page URL",
     "img_host": "host of the image URL",
     "warc_filename": "the WARC file (as given in the input line) the page came from",

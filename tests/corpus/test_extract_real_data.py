@@ -5,8 +5,10 @@ every test skips with the reason where it is absent.
 
 What is "independent": record facts (types, offsets, URLs, dates, HTTP status) come from warcio read
 directly; page facts come from lxml.html (libxml2's HTML parser, not the job's lexbor); URLs are resolved
-with urllib's urljoin against <base href> and the page URL.  No expectation is computed with the project's
-own extraction code (features/*, jobs/*): the job is only run, and its output compared.
+with urllib's urljoin against <base href> and the page URL, then put in the form a browser requests them
+(WHATWG percent-encoding, IDNA hosts) with urllib's quote and Python's idna codec (`browser_form`).  No
+expectation is computed with the project's own extraction code (features/*, jobs/*): the job is only run,
+and its output compared.
 """
 from __future__ import annotations
 
@@ -19,7 +21,7 @@ from datetime import datetime, timezone
 import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import quote, urljoin, urlsplit
 
 import lxml.html
 import pytest
@@ -112,6 +114,26 @@ def declared_codec(body: bytes, content_type: str) -> str | None:
     return None
 
 
+_ABSOLUTE = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*://)([^/?#]*)([^?#]*)(\?[^#]*)?(#.*)?$", re.S)
+_PRINTABLE = [chr(c) for c in range(0x21, 0x7f)]
+_PATH_SAFE = "".join(c for c in _PRINTABLE if c not in '"#<>?`{}')  # the WHATWG path percent-encode set's complement
+_QUERY_SAFE = "".join(c for c in _PRINTABLE if c not in "\"#<>'")  # the special-query set's
+_FRAGMENT_SAFE = "".join(c for c in _PRINTABLE if c not in '"<>`')
+
+
+def browser_form(url: str) -> str:
+    """An absolute URL as a browser requests it, by the WHATWG URL Standard's percent-encode sets (space,
+    controls, non-ASCII as UTF-8 %XX; '%' left alone) and IDNA for a non-ASCII host (Python's codec)."""
+    m = _ABSOLUTE.match(url)
+    scheme, authority, path, query, fragment = (g or "" for g in m.groups())
+    userinfo, at, hostport = authority.rpartition("@")
+    host, colon, port = hostport.partition(":") if not hostport.startswith("[") else (hostport, "", "")
+    if not host.isascii():
+        host = host.encode("idna").decode("ascii")
+    return (scheme + quote(userinfo, safe=_PATH_SAFE) + at + host + colon + port + quote(path, safe=_PATH_SAFE)
+            + query[:1] + quote(query[1:], safe=_QUERY_SAFE) + fragment[:1] + quote(fragment[1:], safe=_FRAGMENT_SAFE))
+
+
 def usable_url(base: str, raw: str | None) -> str | None:
     """The absolute http(s) URL an attribute value gives, or None (empty, data:, javascript:, other scheme)."""
     raw = (raw or "").strip(WS)
@@ -123,7 +145,7 @@ def usable_url(base: str, raw: str | None) -> str | None:
         ok = parts.scheme in ("http", "https") and bool(parts.hostname)
     except ValueError:
         return None
-    return url if ok else None
+    return browser_form(url) if ok else None
 
 
 def first_token(value: str | None) -> str:
@@ -556,7 +578,8 @@ def test_webarchive_img_records_match_truth(name, extract):
     check_counters_match_records(counters, facts, rows)
     check_provenance(path, rows, facts, crawl=None)
     ok_pages = {p.url for p in facts.pages}
-    want = Counter((r["page_url"], r["img_src_raw"].strip(WS), r["img_url_abs"], _blank_none(r["attr_width"]),
+    want = Counter((r["page_url"], r["img_src_raw"].strip(WS), browser_form(r["img_url_abs"]),
+                    _blank_none(r["attr_width"]),
                     _blank_none(r["attr_height"])) for r in truth if r["page_url"] in ok_pages)
     got = Counter((r["page_url"], r["src"], r["img_url"], r["width_attr"], r["height_attr"])
                   for r in rows if r["element"] == "img")
@@ -574,7 +597,7 @@ def test_webarchive_img_records_match_truth(name, extract):
         in_warc = [r["img_url"] for r in rows if r["element"] == "img" and r["img_url"] in facts.image_urls]
         truth_ok = [r for r in truth if r["page_url"] in ok_pages and r["in_warc"] == "1"]
         assert len(in_warc) == len(truth_ok)
-        assert set(in_warc) == {r["img_url_abs"] for r in truth_ok}
+        assert set(in_warc) == {browser_form(r["img_url_abs"]) for r in truth_ok}
     else:
         assert len(facts.pages) == 1 and sum(got.values()) == len(truth) == 17
         assert all(r["img_url"] in facts.image_urls for r in rows if r["element"] == "img")  # every <img> resolves

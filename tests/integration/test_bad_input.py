@@ -275,8 +275,8 @@ def test_length_longer_than_the_record_reads_just_that_record(tmp_path):
 @pytest.mark.parametrize("line, kind", [
     ("cc/does-not-exist.warc.gz", "fetch_not_found"),
     ("cc/does-not-exist.warc.gz\t0\t100", "fetch_not_found"),
-    ("cc\t0\t100", "fetch_not_found"),  # a directory
-    ("cc/", "fetch_not_found"),
+    ("cc\t0\t100", "fetch_not_a_file"),  # a directory
+    ("cc/", "fetch_not_a_file"),
     ("cc/jwarc__cc.warc.gz\t12", "bad_input_line"),
     ("cc/jwarc__cc.warc.gz\tzero\t100", "bad_input_line"),
     ("cc/jwarc__cc.warc.gz\t0\t0", "bad_input_line"),
@@ -447,7 +447,7 @@ def test_always_503_gives_up_after_bounded_attempts(tmp_path, flaky_http, caplog
     assert errors(counters) == {"fetch_gave_up_http_503": 1}
     assert counters["retries"] == {"http_503": 3}  # --max-attempts 4
     assert len(flaky_http.hits) == 4
-    assert_logged(caplog, JWARC, "gave up after 4 attempts")
+    assert_logged(caplog, JWARC, "gave up after 4 attempt")
 
 
 def test_always_503_gives_up_within_the_time_budget(tmp_path, flaky_http):
@@ -623,14 +623,18 @@ def test_error_log_line_without_logging_setup_does_not_crash_the_job(tmp_path, m
 
 
 def test_cli_inline_run_over_a_garbage_file_finishes_and_names_it(tmp_path):
-    """The command a user runs: exit status 0, the counters, and a log line naming the bad file.
+    """The command a user runs: the counters, a log line naming the bad file, and since its only input
+    line failed, exit status NO_LINE_OK (3), the one exit status that input can cause (README).
 
     Regression (fixed in 7e8f439): it exited 1 with `TypeError: a bytes-like object is required,
     not 'str'` (see above)."""
+    from jobs.base import NO_LINE_OK
+
     path = tmp_path / "x.warc.gz"
     path.write_bytes(random.Random(6).randbytes(5000))
     proc = subprocess.run([sys.executable, "-m", "jobs.extract_images", "--no-conf", "-r", "inline", str(path)],
                           cwd=REPO, capture_output=True, text=True, timeout=120)
-    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert proc.returncode == NO_LINE_OK, proc.stderr[-3000:]
     assert proc.stdout == ""
     assert "warc_not_warc" in proc.stderr and str(path) in proc.stderr
+    assert "no input line succeeded" in proc.stderr and "Traceback" not in proc.stderr

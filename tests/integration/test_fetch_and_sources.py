@@ -4,26 +4,28 @@ from a real HTTP server that honours Range, and from a real S3 server (moto), al
 The reference is the job run over the whole WARC files from disk: reading the same response
 records through index-style pointers, from any source, must give the same image records (the
 file name aside).  Pointers are computed here with warcio's own offset bookkeeping, not with
-the job's reader.  Also: the private-address guard, RetryPolicy, and input line parsing.
+the job's reader.  Also: the private-address guard on every redirect hop (network.http, as the
+Fetcher uses it), the Fetcher's retries, and input line parsing.  (RetryPolicy and the guard
+themselves are tested in tests/unit/test_network_retry.py and test_network_guard.py.)
 """
 from __future__ import annotations
 
 import json
-import random
-import time
 from collections import Counter
 from pathlib import Path
 
 import pytest
 
-import dataio.sources as fetch_module
 from jobs.extract_images import ExtractImagesJob
-from dataio.sources import Fetcher, FetchError, RetryPolicy, TransientError
+from dataio.sources import Fetcher
+from network.errors import FetchError
+from network.http import HttpClient
+from network.retry import RetryPolicy
 from dataio.lines import MAX_RECORD_LENGTH, BadInputLine, RecordPointer, WarcFile, parse_input_line
 from dataio.warc import crawl_from_name, read_one_record
 from tests.conftest import SHARED_DATA, assert_lines_accounted, run_job, shared_path
 from tests.support import servers
-from tests.support.servers import REAL_WARCS, Fail, FlakyHTTPServer, response_pointers, write_lines
+from tests.support.servers import REAL_WARCS, Fail, FlakyHTTPServer, PretendPublic, response_pointers, write_lines
 
 # The servers' fixtures, bound here so that pytest finds them (assignments, not imports: no F811 noise).
 flaky_http = servers.flaky_http
@@ -239,168 +241,31 @@ def test_loopback_urls_are_refused_without_allow_private_addresses(tmp_path, poi
 
 
 @pytest.mark.parametrize("whole", [False, True], ids=["pointer", "whole-file"])
-def test_redirect_to_a_private_address_is_refused(tmp_path, pointers, flaky_http, monkeypatch, whole):
+def test_redirect_to_a_private_address_is_refused(pointers, flaky_http, whole):
     """A manifest line names a public server, which answers 302 to an address inside the network
     (here another 127.0.0.1 server standing in for http://169.254.169.254/).  The guard must hold
     for every hop, not only for the URL in the line.
 
-    Stand-in: no public server is reachable from a test, so `localhost` plays the public host:
-    the address check is told to accept that one name (everything else is checked as usual).
-
-    Redirects are followed by hand and every hop's address is checked like the first (requests, left
-    to itself, would follow the redirect and fetch from the private address)."""
-    real_check = fetch_module.check_public_address
-
-    def check(url):
-        if fetch_module.urlsplit(url).hostname == "localhost":
-            return  # the stand-in "public" host
-        real_check(url)
-
-    monkeypatch.setattr(fetch_module, "check_public_address", check)
+    Stand-in: no public server is reachable from a test, so the name `public.test` plays the public
+    host (PretendPublic resolves it to 127.0.0.1 and lets it through; every other host, the redirect's
+    127.0.0.1 included, is checked as usual).  The Fetcher reads through network.http.HttpClient, which
+    follows redirects by hand and checks every hop's address like the first."""
+    client = HttpClient(timeout=5.0, resolver=PretendPublic({"public.test": "127.0.0.1"}))
+    fetcher = Fetcher(base=f"http://public.test:{flaky_http.port}/", http=client,
+                      policy=RetryPolicy(max_attempts=2, base_delay=0.01))
     with FlakyHTTPServer(SHARED_DATA) as inner:
         p = pointers["cc/jwarc__cc.warc.gz"][0]
         target = inner.url + "cc/jwarc__cc.warc.gz"
         flaky_http.script("cc/jwarc__cc.warc.gz", [], then=Fail(302, (("Location", target),)))
-        public = f"http://localhost:{flaky_http.port}/"
-        line = public + "cc/jwarc__cc.warc.gz" if whole else p.line()
-        rows, counters = run_job(ExtractImagesJob, ["-r", "inline", "--source-base", public, "--max-attempts", "2",
-                                                    "--backoff-base", "0.01", write_lines(tmp_path / "m.txt", [line])])
-        assert_lines_accounted(counters)
+        with pytest.raises(FetchError) as info:
+            if whole:
+                with fetcher.open_stream("cc/jwarc__cc.warc.gz") as stream:
+                    stream.read(100)
+            else:
+                fetcher.read_range(p.filename, p.offset, p.length)
+        assert info.value.kind == "private_address"
         assert flaky_http.hits, "the public stand-in was asked"
         assert inner.hits == [], "a redirect reached the private address"
-        assert rows == []
-        assert counters["input"].get("lines failed") == 1
-
-
-@pytest.mark.parametrize("url", ["http://127.0.0.1:9/x.warc.gz", "http://localhost:9/x.warc.gz",
-                                 "http://[::1]:9/x.warc.gz", "http://169.254.169.254/latest/meta-data/",
-                                 "http://10.1.2.3/x.warc.gz", "http://192.168.0.1/x.warc.gz"])
-def test_check_public_address_refuses_private_hosts(url):
-    with pytest.raises(FetchError) as info:
-        fetch_module.check_public_address(url)
-    assert info.value.kind == "private_address"
-
-
-# -- RetryPolicy -------------------------------------------------------------------------------
-class FakeClock:
-    """A monotonic clock that only moves when the policy sleeps."""
-
-    def __init__(self):
-        self.now = 1000.0
-        self.sleeps: list[float] = []
-
-    def monotonic(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        assert seconds >= 0
-        self.sleeps.append(seconds)
-        self.now += seconds
-
-
-@pytest.fixture
-def clock(monkeypatch):
-    c = FakeClock()
-    monkeypatch.setattr(fetch_module, "time", c)  # RetryPolicy reads time.monotonic() from its module
-    return c
-
-
-def failing(times: int | None, kind: str = "http_503"):
-    """A function that raises a transient error `times` times (None: for ever), then returns 'ok'."""
-    calls = []
-
-    def fn():
-        calls.append(1)
-        if times is None or len(calls) <= times:
-            raise TransientError(kind, f"scripted failure {len(calls)}")
-        return "ok"
-
-    fn.calls = calls
-    return fn
-
-
-def test_retry_succeeds_after_transient_failures(clock):
-    retries = []
-    fn = failing(3)
-    policy = RetryPolicy(max_attempts=6, base_delay=0.5, sleep=clock.sleep)
-    assert policy.run(fn, "thing", lambda kind, msg: retries.append((kind, msg))) == "ok"
-    assert len(fn.calls) == 4
-    assert [k for k, _ in retries] == ["http_503"] * 3
-    assert len(clock.sleeps) == 3
-    assert all("thing" in m for _, m in retries)
-
-
-@pytest.mark.parametrize("max_attempts", [1, 2, 5])
-def test_retry_gives_up_after_max_attempts(clock, max_attempts):
-    fn = failing(None, "connection")
-    retries = []
-    policy = RetryPolicy(max_attempts=max_attempts, base_delay=0.01, max_elapsed=1e9, sleep=clock.sleep)
-    with pytest.raises(FetchError) as info:
-        policy.run(fn, "http://x/y", lambda kind, msg: retries.append(kind))
-    assert info.value.kind == "gave_up_connection"
-    assert len(fn.calls) == max_attempts
-    assert len(retries) == len(clock.sleeps) == max_attempts - 1
-    assert f"after {max_attempts} attempts" in str(info.value)
-    assert "http://x/y" in str(info.value)
-
-
-def test_retry_gives_up_within_the_time_budget(clock):
-    fn = failing(None)
-    policy = RetryPolicy(max_attempts=10_000, base_delay=1.0, max_delay=8.0, max_elapsed=60.0, sleep=clock.sleep)
-    start = clock.now
-    with pytest.raises(FetchError) as info:
-        policy.run(fn, "x")
-    assert info.value.kind == "gave_up_http_503"
-    assert clock.now - start <= 60.0  # never sleeps past the budget
-    assert len(fn.calls) < 10_000
-    assert len(fn.calls) >= 5  # but does use it: 60 s of delays of at most 8 s take several attempts
-
-
-def test_retry_real_time_is_bounded():
-    """With the real clock and sleep: always failing, the policy returns within its budget (plus slack)."""
-    fn = failing(None)
-    policy = RetryPolicy(max_attempts=1_000_000, base_delay=0.05, max_delay=0.1, max_elapsed=0.5)
-    t0 = time.monotonic()
-    with pytest.raises(FetchError):
-        policy.run(fn, "x")
-    assert time.monotonic() - t0 < 1.5
-    assert len(fn.calls) > 3
-
-
-def test_retry_does_not_retry_permanent_errors(clock):
-    calls = []
-
-    def fn():
-        calls.append(1)
-        raise FetchError("not_found", "gone")
-
-    with pytest.raises(FetchError) as info:
-        RetryPolicy(sleep=clock.sleep).run(fn, "x")
-    assert info.value.kind == "not_found"
-    assert len(calls) == 1 and clock.sleeps == []
-
-
-def test_retry_jitter_is_full_and_within_bounds(clock):
-    """Delay n (0-based) is drawn from [0, min(max_delay, base * 2**n)]: within bounds, and really random."""
-    random.seed(20261121)
-    base, cap, attempts = 0.25, 3.0, 8
-    per_attempt: list[list[float]] = [[] for _ in range(attempts - 1)]
-    for _ in range(300):
-        clock.sleeps.clear()
-        with pytest.raises(FetchError):
-            RetryPolicy(max_attempts=attempts, base_delay=base, max_delay=cap, max_elapsed=1e9,
-                        sleep=clock.sleep).run(failing(None), "x")
-        assert len(clock.sleeps) == attempts - 1
-        for n, d in enumerate(clock.sleeps):
-            per_attempt[n].append(d)
-    for n, delays in enumerate(per_attempt):
-        bound = min(cap, base * 2 ** n)
-        assert all(0.0 <= d <= bound for d in delays), (n, bound, max(delays))
-        # full jitter: spread over the whole interval, not clustered at the bound
-        assert min(delays) < 0.2 * bound and max(delays) > 0.8 * bound, (n, min(delays), max(delays))
-        assert len(set(delays)) > 250
-    # the bound does grow until the cap
-    assert max(per_attempt[0]) <= base < max(per_attempt[3])
 
 
 def test_fetcher_uses_its_policy_for_http_retries(tmp_path, flaky_http):

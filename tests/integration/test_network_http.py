@@ -25,6 +25,7 @@ from network.guard import Resolver, is_public_address
 from network.http import HttpClient, check_status
 from network.retry import RetryPolicy
 from network.robots import DEFAULT_PARSER, ROBOTS_MAX_BYTES, RobotsCache
+from tests.support.servers import PretendPublic
 
 HOST = "127.0.0.1"
 
@@ -375,20 +376,6 @@ def test_redirects_not_followed_on_request(server):
             assert r.status == 302 and r.headers["Location"] == "/loop"
         with c.get(server.url("/no-location")) as r:
             assert r.status == 302 and r.read() == b"nowhere"
-
-
-class PretendPublic(Resolver):
-    """Names in `names` stand for public servers that happen to live on 127.0.0.1; every other host
-    (IP literals included) goes through the real check."""
-
-    def __init__(self, names: dict[str, str]):
-        super().__init__(ttl=0)
-        self.names = names
-
-    def checked_addresses(self, host, port, allow_private=False, timeout=None):
-        if host in self.names:
-            return [self.names[host]]
-        return super().checked_addresses(host, port, allow_private, timeout)
 
 
 @pytest.mark.parametrize("path, kind", [

@@ -65,7 +65,7 @@ def test_real_images_sizes_match_fastimage(tmp_path, range_http_factory, no_prox
     # the big JPEG (2 MB) was read only in its first bytes
     assert rows[server.url + "test4.jpg"]["bytes_read"] <= 64 * 1024
     err = capsys.readouterr().err
-    assert f"{2 * len(urls) + len(bad)} lines" in err and "'duplicate': " + str(len(urls)) in err
+    assert f"{2 * len(urls) + len(bad)} rows" in err and "'duplicate': " + str(len(urls)) in err
 
 
 def test_robots_disallow_and_retry_on_503(tmp_path, no_proxy):  # noqa: F811
@@ -131,20 +131,57 @@ def test_jsonl_input_and_read_truth(tmp_path, no_proxy):  # noqa: F811
     assert truth == {server.url + "test.png": (30, 20), server.url + "test.svg": (200, 300)}
 
 
-def test_host_gate_spaces_requests_per_host():
-    from ccimg.probe import HostGate
+def test_redirect_hops_are_checked_against_robots_and_the_guard(tmp_path, no_proxy):  # noqa: F811
+    """The probe goes through the one network layer: every redirect hop is checked against the robots.txt of
+    its host before it is requested (a redirect into a disallowed path is never fetched), every request carries
+    the project's one User-Agent, and robots.txt is fetched once per host."""
+    from network.identity import USER_AGENT
 
-    now = [0.0]
-    slept: list[float] = []
+    images = shared_path("images")
+    root = link_tree(tmp_path / "site", {"ok/test.png": images / "test.png",
+                                         "private/test.gif": images / "test.gif"})
+    (root / "robots.txt").write_text("User-agent: ccimg\nDisallow: /private/\n")
+    with FlakyHTTPServer(root) as server:
+        server.script("/go/private.gif", [], then=Fail(302, (("Location", server.url + "private/test.gif"),)))
+        server.script("/go/ok.png", [], then=Fail(302, (("Location", "/ok/test.png"),)))
+        rows = _probe(tmp_path, [server.url + "go/private.gif", server.url + "go/ok.png"], "--allow-private-addresses")
+        assert rows[server.url + "go/private.gif"]["status"] == "robots_disallowed"
+        assert (rows[server.url + "go/ok.png"]["status"], rows[server.url + "go/ok.png"]["true_width"]) == ("ok", 30)
+        assert server.hits_for("/private/test.gif") == []
+        assert len(server.hits_for("/robots.txt")) == 1
+        assert {h.user_agent for h in server.hits} == {USER_AGENT}
 
-    def sleep(s):
-        slept.append(round(s, 6))
-        now[0] += s
 
-    gate = HostGate(rate=2.0, clock=lambda: now[0], sleep=sleep)
-    for _ in range(3):
-        with gate.hold("a.example"):
-            pass
-    with gate.hold("b.example"):  # another host: no wait
-        pass
-    assert slept == [0.5, 0.5]
+def test_probe_streams_its_input_in_bounded_rounds(tmp_path, monkeypatch, capsys):
+    """A long list is read and probed in rounds of --chunk distinct URLs (never held whole), duplicates are
+    dropped across rounds, and every row is accounted for.  ftp:// URLs are refused without any request."""
+    import itertools
+
+    import ccimg.commands.probe as probe_command
+    from ccimg.commands.probe import _chunks, _distinct_urls
+    from collections import Counter
+    from dataio.tables import Row, Skips
+
+    rounds = []
+    real = probe_command.probe_urls
+
+    def counting(urls, options, log=None, prober=None):
+        rounds.append(len(urls))
+        assert prober is not None  # one prober for all rounds: one rate limit and robots.txt cache per host
+        return real(urls, options, log=log, prober=prober)
+
+    monkeypatch.setattr(probe_command, "probe_urls", counting)
+    urls = [f"ftp://h{i % 7}.example/{i}.png" for i in range(2500)]
+    src = tmp_path / "urls.txt"
+    src.write_text("\n".join(urls + urls[:700]) + "\n{\"img_url\": 3}\n")
+    out = tmp_path / "out.jsonl"
+    assert cli_main(["probe", str(src), "-o", str(out), "--chunk", "1000", "-q"]) == 0
+    rows = [json.loads(line) for line in out.read_text().splitlines()]
+    assert sorted(r["img_url"] for r in rows) == sorted(urls) and {r["status"] for r in rows} == {"unsupported_scheme"}
+    assert rounds == [1000, 1000, 500]
+    err = capsys.readouterr().err
+    assert "3,201 rows, 2,500 URLs probed" in err and "'duplicate': 700" in err and "'img_url_not_text': 1" in err
+    # the first round starts before the input ends: an endless input still gives its first round
+    endless = (Row(f"https://h.example/{i}.jpg", "-", i) for i in itertools.count())
+    first = next(_chunks(_distinct_urls(endless, Skips(), Counter(), 8192), 10))
+    assert first == [f"https://h.example/{i}.jpg" for i in range(10)]

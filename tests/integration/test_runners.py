@@ -117,7 +117,9 @@ def test_inline_and_local_agree_on_warc_files():
 
 
 def test_inline_and_local_agree_on_manifest(inline_manifest, manifest):
-    rows, counters = run_job(ExtractImagesJob, ["-r", "local", str(manifest[0])])
+    # 3 map tasks of 4 lines: the default (one WARC file per task) would start 9 mapper processes here;
+    # tests/integration/test_lines_per_map.py covers lines per task
+    rows, counters = run_job(ExtractImagesJob, ["-r", "local", "--lines-per-map", "4", str(manifest[0])])
     check_manifest_run(rows, counters, manifest[1])
     assert canonical(rows) == canonical(inline_manifest[0])
     assert counters == inline_manifest[1]
@@ -125,7 +127,8 @@ def test_inline_and_local_agree_on_manifest(inline_manifest, manifest):
 
 def test_inline_and_local_agree_on_aggregates(manifest):
     inline_rows, inline_counters = run_job(ExtractImagesJob, ["-r", "inline", "--aggregate", str(manifest[0])])
-    local_rows, local_counters = run_job(ExtractImagesJob, ["-r", "local", "--aggregate", str(manifest[0])])
+    local_rows, local_counters = run_job(ExtractImagesJob, ["-r", "local", "--aggregate", "--lines-per-map", "4",
+                                                            str(manifest[0])])
     assert_lines_accounted(local_counters)
     assert stable_aggregates(local_rows) == stable_aggregates(inline_rows)
     assert local_counters == inline_counters

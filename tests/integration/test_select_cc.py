@@ -31,7 +31,8 @@ def cc(replay, capsys, tmp_path):
     def run(*args: str):
         before = len(replay.requests)
         out = tmp_path / "sel.tsv"
-        rc = main(["select", "--cdx-api", replay.base, "--backoff", "0.01", "--retries", "1", *args, "-o", str(out)])
+        rc = main(["select", "--cdx-api", replay.base, "--backoff", "0.01", "--retries", "1", "--overwrite", *args,
+                   "-o", str(out)])
         err = capsys.readouterr().err
         lines = out.read_text().splitlines() if out.exists() else None
         return rc, lines, err, replay.requests[before:]
@@ -83,6 +84,10 @@ def test_crawl_endpoint_url_is_checked_against_collinfo(replay, capsys, tmp_path
     assert line.endswith("\t34323482\t1219\thttp://www.example.com/")
     capsys.readouterr()
     rc = main(["select", "--cdx-api", replay.base + "CC-MAIN-2025-34-index", "--url", "example.com", "-o", out])
+    err = capsys.readouterr().err
+    assert rc == 2 and f"{out} exists: pass --overwrite to replace it" in err  # refused before any request
+    rc = main(["select", "--cdx-api", replay.base + "CC-MAIN-2025-34-index", "--url", "example.com", "-o", out,
+               "--overwrite"])
     err = capsys.readouterr().err
     assert rc == 2 and "has no collection 'CC-MAIN-2025-34'; did you mean CC-MAIN-2025-33" in err
 

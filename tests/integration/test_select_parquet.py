@@ -78,7 +78,7 @@ def table(tmp_path_factory):
 
 
 def run(capsys, *args):
-    rc = main(["select", *args])
+    rc = main(["select", "--overwrite", *args])  # the tests reuse one output path
     return rc, capsys.readouterr().err
 
 

@@ -38,7 +38,7 @@ def listing(tmp_path, paths):
 
 
 def select(capsys, *args):
-    rc = main(["select", *args])
+    rc = main(["select", "--overwrite", *args])  # the tests reuse one output path
     captured = capsys.readouterr()
     return rc, captured.err
 

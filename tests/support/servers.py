@@ -38,6 +38,7 @@ from pathlib import Path
 import pytest
 
 from benchmarks.pywb_local import free_port  # noqa: F401 - the tests import it from here
+from network.guard import Resolver
 from tests.conftest import SHARED_DATA
 
 HOST = "127.0.0.1"
@@ -148,6 +149,23 @@ def start_static_http_server(directory: str | os.PathLike, module: str = "RangeH
 def start_range_http_server(directory: str | os.PathLike) -> ServerProcess:
     """RangeHTTPServer (answers Range with 206) over `directory` on 127.0.0.1."""
     return start_static_http_server(directory, "RangeHTTPServer")
+
+
+class PretendPublic(Resolver):
+    """A resolver for which the names in `names` stand for public servers that happen to live on 127.0.0.1;
+    every other host (IP literals included) goes through the real check.
+
+    Why: no public server is reachable from a test, and the guard must still be seen to refuse the
+    private addresses (a redirect to 127.0.0.1, 169.254.169.254) that a "public" server points to."""
+
+    def __init__(self, names: dict[str, str], trusted: frozenset = frozenset()):
+        super().__init__(ttl=0, trusted=trusted)
+        self.names = names
+
+    def checked_addresses(self, host, port, allow_private=False, timeout=None):
+        if host in self.names:
+            return [self.names[host]]
+        return super().checked_addresses(host, port, allow_private, timeout)
 
 
 # -- (b) moto's S3 server ----------------------------------------------------------------------
@@ -276,6 +294,7 @@ class Hit:
     range: str | None
     action: str
     at: float = field(default_factory=time.monotonic)
+    user_agent: str | None = None
 
 
 class _FlakyHandler(BaseHTTPRequestHandler):
@@ -304,7 +323,8 @@ class _FlakyHandler(BaseHTTPRequestHandler):
     def _answer(self, head: bool) -> None:
         path = self.path.split("?", 1)[0]
         action = self.server.flaky.next_action(path)
-        self.server.flaky.record(Hit(path, self.headers.get("Range"), type(action).__name__))
+        self.server.flaky.record(Hit(path, self.headers.get("Range"), type(action).__name__,
+                                     user_agent=self.headers.get("User-Agent")))
         if isinstance(action, Fail):
             body = f"{action.status} scripted failure\n".encode()
             self.send_response(action.status)

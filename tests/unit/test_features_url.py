@@ -138,3 +138,18 @@ def test_binned_url_shape_features_are_one_hot_blocks_then_suffix_flags():
     for X in (shape.transform(urls), shape.transform(UrlBatch(urls))):
         assert X.shape == dense.shape and X.dtype == dense.dtype
         assert (X.indptr == dense.indptr).all() and (X.indices == dense.indices).all() and (X.data == dense.data).all()
+
+
+def test_fitting_counts_the_same_grams_as_the_reference_analyzer():
+    """The numpy n-gram counting of GramVectorizer.fit equals per-URL sets of url_ngrams, gram by gram."""
+    from features.model_inputs.url_grams import _document_counts, _ngram_document_counts
+
+    urls = [r["img_url"] for r in list(more_records()) + list(aeb_records())][:4000]
+    urls += ["", "http://x.org/", "http://x.org/a%0Ab-c.d/e", "http://x.org/\u00e9t\u00e9/ph\u00f4to.JPG"]
+    big = np.arange(len(urls)) % 3 == 0
+
+    def by_gram(grams, small, big_):
+        return {g: (s, b) for g, s, b in zip(grams.tolist(), small.tolist(), big_.tolist())}
+
+    fast = by_gram(*_ngram_document_counts(urls, (3, 5), big))
+    assert fast == by_gram(*_document_counts([url_ngrams(u) for u in urls], big)) and len(fast) > 50_000

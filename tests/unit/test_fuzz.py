@@ -7,6 +7,9 @@
 (b) `dataio.warc.iter_records` / `read_one_record` on real WARC bytes with bit flips,
     truncations, insertions, deletions and damaged headers: records or `WarcFormatError`, never
     another exception; and the job's mapper on the same bytes: counted error, no crash.
+(c) `dataio.lines.parse_input_line` on generated lines (BOMs, spaces, odd digits, surrogate escapes,
+    control characters, 60,000 spaces), the job's mapper on raw line bytes through its input protocol,
+    and `ccimg.selection.index.decode_captures` on arbitrary index answers.
 
 Budget: several thousand examples in all, about a minute; `deadline=None` because the first
 call of a parser is slow.  Set FUZZ_SCALE=10 in the environment for a longer run.
@@ -26,7 +29,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
-from hypothesis import HealthCheck, example, given, settings
+from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 from mrjob.parse import parse_mr_job_stderr
 
@@ -483,11 +486,14 @@ def test_mapper_counts_damaged_warcs_and_never_crashes(sample, as_pointer):
     assert inp["lines"] == 1
     errors = counters.get("errors", {})
     if inp.get("lines failed"):
-        assert len([k for k in errors if not k.startswith("process_record")]) == 1
-        assert all(k.startswith(("warc_", "bad_input_line", "fetch_short_range")) for k in errors
-                   if not k.startswith("process_record")), errors
+        assert len(errors) == 1
+        assert all(k.startswith(("warc_", "bad_input_line", "fetch_short_range")) for k in errors), errors
+    failed = [value for _key, value in out if "failed_line" in value]
+    assert len(failed) == inp.get("lines failed", 0)  # one failed-line record per failed line, for a rerun
+    assert all(f["failed_line"] == line and f["error"] in errors for f in failed)
     for _key, value in out:
-        assert set(value) >= RECORD_KEYS
+        if "failed_line" not in value:
+            assert set(value) >= RECORD_KEYS
 
 
 # =============================================================================================
@@ -496,17 +502,19 @@ def test_mapper_counts_damaged_warcs_and_never_crashes(sample, as_pointer):
 NO_TARGET_URI = b"WARC/1.0\r\nWARC-Type: response\r\nContent-Length: 5\r\n\r\nabcde\r\n\r\n"
 
 
-def test_record_without_target_uri_is_a_warc_format_error():
+def test_record_without_target_uri_is_read_as_a_record_without_url():
     """Found by test_read_one_record_...: a response, request or revisit record without a
-    WARC-Target-URI header.  Regression (fixed in 4cd0a23): warcio's `load_http_headers` calls
-    `uri.startswith(...)` on None and raises AttributeError, which `iter_records` did not
-    translate: the mapper (which catches FetchError and WarcFormatError only) died, and the task."""
+    WARC-Target-URI header.  warcio's `load_http_headers` calls `uri.startswith(...)` on None and
+    raises AttributeError.  First fixed (4cd0a23) as a WarcFormatError, which cost the rest of the
+    file; now the record comes out with `url` None (the job fails that record alone) and the next
+    records are read."""
+    nxt = NO_TARGET_URI.replace(b"WARC-Type: response\r\n", b"WARC-Type: response\r\nWARC-Target-URI: http://a/\r\n")
     for rec_type in (b"response", b"request", b"revisit"):
         data = NO_TARGET_URI.replace(b"response", rec_type)
-        with pytest.raises(WarcFormatError):
-            read_one_record(data)
-        with pytest.raises(WarcFormatError):
-            consume(iter_records(io.BytesIO(data)))
+        rec = read_one_record(data)
+        assert rec.type == rec_type.decode() and rec.url is None and rec.missing_target_uri
+        assert [(r.type, r.url) for r in iter_records(io.BytesIO(data + nxt))] == [
+            (rec_type.decode(), None), ("response", "http://a/")]
 
 
 def test_blank_line_inside_real_warc_headers_does_not_crash_the_job(tmp_path):
@@ -572,3 +580,113 @@ def test_page_declaring_a_non_text_charset_keeps_its_images(tmp_path):
     assert_lines_accounted(counters)
     assert "errors" not in counters, counters.get("errors")
     assert counters["pages"]["html"] == 1 and len(rows) > 0
+
+
+# =============================================================================================
+# (c) input lines and index answers
+# =============================================================================================
+LINE_PARTS = ("x.warc.gz", "crawl-data/CC-MAIN-2025-33/segments/1/warc/a.warc.gz", "my warcs/a b.warc.gz", "\t", " ",
+              "  ", "0", "12", "-5", "1.5", "1e3", "0x10", "\u0663", "9" * 30, str(2 ** 63), "http://e.com/a b",
+              "s3://b/k", "#", "\ufeff", "\r", "\x00", "\x1b", "\udce9", "é", "\n", "", ":", "/")
+input_lines = st.one_of(st.lists(st.sampled_from(LINE_PARTS), max_size=8).map("".join),
+                        st.text(max_size=80),
+                        st.binary(max_size=80).map(lambda b: b.decode("utf-8", "surrogateescape")))
+
+
+@fuzz_settings(1500)
+@given(line=input_lines)
+@example(line="\ufeffx.warc.gz\t0\t10")
+@example(line="a" + " " * 60_000 + "b")
+@example(line=" 1 " * 20_000)
+def test_parse_input_line_returns_a_meaning_or_bad_input_line(line):
+    """Any text: None, a RecordPointer within the limits, a WarcFile, or BadInputLine; never another exception,
+    and in time linear in the line (a regular expression here once backtracked on spaces and digits)."""
+    from dataio.lines import MAX_OFFSET, MAX_RECORD_LENGTH, BadInputLine, RecordPointer, WarcFile, parse_input_line
+
+    try:
+        item = parse_input_line(line)
+    except BadInputLine as exc:
+        assert str(exc)
+        return
+    assert item is None or isinstance(item, (RecordPointer, WarcFile))
+    if isinstance(item, RecordPointer):
+        assert item.filename and "\t" not in item.filename
+        assert 0 <= item.offset <= MAX_OFFSET and 0 < item.length <= MAX_RECORD_LENGTH
+    if isinstance(item, WarcFile):
+        assert item.location and item.location == item.location.strip() and "\x00" not in item.location
+
+
+@fuzz_settings(500)
+@given(name=st.text(st.characters(blacklist_categories=("Cc", "Cs")), min_size=1, max_size=40).filter(
+    lambda s: s.strip() == s and not s.startswith("#")),
+    offset=st.integers(0, 2 ** 48), length=st.integers(1, 64 * 1024 * 1024), url=st.sampled_from(["", "http://a/x"]))
+def test_pointer_lines_round_trip(name, offset, length, url):
+    from dataio.lines import RecordPointer, parse_input_line
+
+    line = f"{name}\t{offset}\t{length}" + (f"\t{url}" if url else "")
+    assert parse_input_line(line) == RecordPointer(name, offset, length, url or None)
+
+
+def test_a_long_line_of_spaces_and_digits_parses_in_linear_time():
+    import time
+
+    from dataio.lines import BadInputLine, parse_input_line
+
+    started = time.monotonic()
+    for line in ("a" + " " * 60_000 + "b", " 1" * 30_000, "x " + "1 " * 30_000 + "u"):
+        try:
+            parse_input_line(line)
+        except BadInputLine:
+            pass
+    assert time.monotonic() - started < 2
+
+
+_MAPPER_JOB = None
+
+
+def _mapper_job():
+    global _MAPPER_JOB
+    if _MAPPER_JOB is None:
+        _MAPPER_JOB = ExtractImagesJob(["--no-conf", "--source-base", str(_FOLDER), "--max-attempts", "1"])
+        _MAPPER_JOB.sandbox()
+        _MAPPER_JOB.mapper_init()
+    return _MAPPER_JOB
+
+
+@fuzz_settings(300)
+@given(raw=st.one_of(input_lines.map(lambda s: s.encode("utf-8", "surrogateescape")), st.binary(max_size=100)))
+def test_mapper_ends_every_line_ok_failed_or_skipped(raw):
+    """The mapper as a task runs it: a raw input line through the job's input protocol (latin-1 bytes and all),
+    then the mapper; it always ends the line one of the three ways, with one failed-line record if failed."""
+    assume(b"://" not in raw)  # no request may leave this machine: URLs are the network tests' business
+    job = _mapper_job()
+    before = parse_mr_job_stderr(job.stderr.getvalue())["counters"]
+    _key, line = job.pick_protocols(0, "mapper")[0](raw.split(b"\n")[0].rstrip(b"\r"))
+    out = list(job.mapper(None, line))
+    after = parse_mr_job_stderr(job.stderr.getvalue())["counters"]
+    delta = {k: after.get("input", {}).get(k, 0) - before.get("input", {}).get(k, 0)
+             for k in ("lines", "lines ok", "lines failed", "lines skipped")}
+    assert delta["lines"] == 1 and delta["lines ok"] + delta["lines failed"] + delta["lines skipped"] == 1
+    failed = [v for _k, v in out if "failed_line" in v]
+    assert len(failed) == delta["lines failed"]
+    assert not [k for k in after.get("errors", {}) if k.startswith("internal_")]  # no input is a bug's occasion
+
+
+@fuzz_settings(600)
+@given(body=st.one_of(st.binary(max_size=300),
+                      st.lists(st.one_of(st.dictionaries(st.sampled_from(["urlkey", "filename", "offset"]),
+                                                         st.one_of(st.text(max_size=5), st.integers())),
+                                         st.lists(st.text(max_size=5), max_size=4), st.integers(), st.text(max_size=5)),
+                               max_size=5).map(lambda rows: "\n".join(json.dumps(r) for r in rows).encode()),
+                      st.lists(st.lists(st.text(max_size=5), max_size=4), max_size=4).map(
+                          lambda v: json.dumps(v).encode())))
+def test_decode_captures_gives_dicts_or_a_clear_error(body):
+    from ccimg.selection.index import decode_captures
+    from ccimg.selection.query import IndexServerError
+
+    try:
+        captures = decode_captures(body, "q")
+    except IndexServerError as exc:
+        assert "cannot decode the index answer for q" in str(exc)
+    else:
+        assert all(isinstance(c, dict) for c in captures)

@@ -5,7 +5,7 @@ import pytest
 
 from features.page.charset import decode_html, sniff_charset
 from features.page.record_fields import REQUIRED
-from features.page.images import ImageExtractor, is_placeholder
+from features.page.images import ImageExtractor, extract_images, is_placeholder
 from features.page.srcset import first_url, parse_srcset, width_descriptors
 
 PARSERS = ["lexbor", "bs4"]
@@ -110,12 +110,79 @@ def test_placeholders():
 def test_charset_sniffing_order():
     assert sniff_charset(b"\xef\xbb\xbf<p>x") == "utf-8-sig"
     assert sniff_charset("<p>é</p>".encode("latin-1"), "text/html; charset=ISO-8859-1") == "cp1252"
-    assert sniff_charset(b'<meta charset="shift_jis"><p>x') == "shift_jis"
+    assert sniff_charset(b'<meta charset="shift_jis"><p>x') == "cp932"  # WHATWG's Shift_JIS is Windows-31J
     assert sniff_charset("<p>é</p>".encode()) == "utf-8"
     assert sniff_charset("<p>é</p>".encode("latin-1")) == "cp1252"
     assert sniff_charset(b"<p>x", "text/html; charset=no-such-charset") == "utf-8"
     text, enc = decode_html("<p>\u00e9\u4e2d</p>".encode("gb18030"), "text/html; charset=gb2312")
     assert enc == "gb18030" and "\u4e2d" in text
+
+
+# -- the WHATWG Encoding Standard ----------------------------------------------------------------------
+CHARSET_PAGE = "<html><head>{meta}</head><body><p>caf\u00e9 \u2013 \u4e2d</p><img src=x.png></body></html>"
+
+
+@pytest.mark.parametrize("label, codec", [
+    ("latin1", "cp1252"), ("ISO-8859-1", "cp1252"), ("us-ascii", "cp1252"), ("x-sjis", "cp932"),
+    ("gb2312", "gb18030"), ("GBK", "gb18030"), ("euc-kr", "cp949"), ("big5", "big5hkscs"),
+    ("windows-1251", "cp1251"), ("koi8-r", "koi8-r"), ("  UTF8  ", "utf-8"), ("unicode-1-1-utf-8", "utf-8"),
+])
+def test_labels_are_read_with_the_whatwg_table(label, codec):
+    """Labels as browsers read them (the Encoding Standard's table), not as Python's codec registry does."""
+    body = CHARSET_PAGE.format(meta="").encode(codec.replace("cp1252", "cp1252"), "replace")
+    assert decode_html(body, f"text/html; charset={label}")[1] == codec
+    assert decode_html(f'<meta charset="{label}">'.encode() + body, None)[1] == codec
+
+
+@pytest.mark.parametrize("label", ["cp500", "ebcdic-cp-us", "cp037", "ibm1047", "utf-32", "base64", "rot13",
+                                   "hex", "x-unknown"])
+def test_labels_browsers_do_not_know_are_ignored(label):
+    """EBCDIC code pages (cp500, cp037), UTF-32 and Python's non-text codecs are not WHATWG labels: browsers
+    ignore them and so do we (Python would decode cp500 happily, into nonsense)."""
+    body = CHARSET_PAGE.format(meta="").encode("utf-8")
+    text, codec = decode_html(body, f"text/html; charset={label}")
+    assert codec == "utf-8" and "caf\u00e9" in text
+
+
+@pytest.mark.parametrize("meta", ['<meta charset="utf-16">', '<meta charset="UTF-16LE">', "<meta charset=utf-16be>",
+                                  '<meta charset="utf-32">',
+                                  '<meta http-equiv="Content-Type" content="text/html; charset=utf-16">'])
+def test_a_meta_naming_utf16_or_utf32_means_utf8(meta):
+    body = CHARSET_PAGE.format(meta=meta).encode("utf-8")
+    text, codec = decode_html(body, "text/html")
+    assert codec == "utf-8" and "caf\u00e9 \u2013 \u4e2d" in text
+
+
+def test_header_utf16_reads_a_utf16le_body_without_bom():
+    """`charset=utf-16` in the HTTP header means UTF-16LE (WHATWG), so a body without a BOM is read right."""
+    body = CHARSET_PAGE.format(meta="").encode("utf-16-le")
+    text, codec = decode_html(body, "text/html; charset=utf-16")
+    assert codec == "utf-16-le" and "caf\u00e9 \u2013 \u4e2d" in text
+    assert [r["img_url"] for r in extract_images(text, "http://a.com/").images] == ["http://a.com/x.png"]
+
+
+@pytest.mark.parametrize("bom, codec", [(b"\xef\xbb\xbf", "utf-8"), (b"\xff\xfe", "utf-16-le"),
+                                        (b"\xfe\xff", "utf-16-be")])
+def test_a_bom_wins_over_header_and_meta(bom, codec):
+    body = bom + CHARSET_PAGE.format(meta='<meta charset="windows-1252">').encode(codec)
+    text, used = decode_html(body, "text/html; charset=iso-8859-2")
+    assert used.replace("-sig", "") == codec and "caf\u00e9 \u2013 \u4e2d" in text and "\ufeff" not in text
+
+
+def test_meta_in_a_comment_or_past_1024_bytes_is_not_read():
+    body = b"<!-- <meta charset=koi8-r> -->" + CHARSET_PAGE.format(meta="").encode("utf-8")
+    assert decode_html(body)[1] == "utf-8"
+    late = b"<!--" + b"x" * 1100 + b'--><meta charset="koi8-r">' + "\u00e9".encode("utf-8")
+    assert decode_html(late)[1] == "utf-8"
+
+
+def test_replacement_labels_decode_to_one_replacement_character():
+    """iso-2022-kr, hz-gb-2312 and the other "replacement" labels: browsers show one U+FFFD (those encodings
+    were used to slip markup past filters), so no image is found."""
+    body = CHARSET_PAGE.format(meta="").encode("ascii", "replace")
+    for label in ("iso-2022-kr", "hz-gb-2312", "csiso2022kr"):
+        text, codec = decode_html(body, f"text/html; charset={label}")
+        assert (text, codec) == ("\ufffd", "replacement")
 
 
 # -- the speed-ups give exactly the general code's results ------------------------------------------
@@ -134,12 +201,15 @@ BASES = ["https://www.example.com/news/story.html", "http://www.example.com/", "
 
 @pytest.mark.parametrize("base", BASES)
 def test_plain_url_shortcut_agrees_with_urljoin(base):
-    """_resolve (urllib skipped for plain absolute URLs) gives what urljoin + urlsplit give, or raises as they do."""
+    """_plain_absolute_url (urllib skipped for plain absolute URLs) gives exactly what urljoin + urlsplit give,
+    and _resolve gives that in the browser's form, or raises as they do."""
     from urllib.parse import urljoin, urlsplit
 
-    from features.page.images import _resolve, _url_scheme
+    from features.page.images import _plain_absolute_url, _resolve, _url_scheme
+    from features.urls import ascii_host, browser_url
 
     base_scheme = _url_scheme(base)
+    shortcuts = 0
     for raw in URLS:
         try:
             url = urljoin(base, raw)
@@ -149,7 +219,42 @@ def test_plain_url_shortcut_agrees_with_urljoin(base):
             with pytest.raises(ValueError):
                 _resolve(base, base_scheme, raw)
             continue
+        plain = _plain_absolute_url(raw, base_scheme)
+        if plain is not None:
+            shortcuts += 1
+            assert plain == want, raw
+        if want[1] in ("http", "https"):
+            try:
+                want = (browser_url(want[0]), want[1], want[2] if want[2].isascii() else ascii_host(want[2]))
+            except ValueError:
+                with pytest.raises(ValueError):
+                    _resolve(base, base_scheme, raw)
+                continue
         assert _resolve(base, base_scheme, raw) == want, raw
+    assert shortcuts >= (8 if base_scheme in ("http", "https") else 0)
+
+
+def test_urls_in_the_form_a_browser_requests():
+    """WHATWG URL: each component's percent-encode set, UTF-8, IDNA hosts; `src` keeps the raw value."""
+    from features.urls import browser_url
+
+    page = "https://www.example.com/news/story.html"
+    html = ("<img src='/Thailand 2011-01/IMG 1.jpg'><img src=\"//bücher.example/ä.png?q=ä b&x='1'\">"
+            "<img src='img\\a.jpg?x=\\'><img src='http://h.example/\"<>`{}|.jpg#f g'>"
+            "<img src='/already%20encoded.jpg'><img src='http://exa mple.com/x.jpg'><img src='/plain.jpg'>")
+    for parser in PARSERS:
+        r = extract(html, parser, page)
+        assert [(i["img_url"], i["img_host"]) for i in r.images] == [
+            ("https://www.example.com/Thailand%202011-01/IMG%201.jpg", "www.example.com"),
+            ("https://xn--bcher-kva.example/%C3%A4.png?q=%C3%A4%20b&x=%271%27", "xn--bcher-kva.example"),
+            ("https://www.example.com/news/img/a.jpg?x=\\", "www.example.com"),
+            ("http://h.example/%22%3C%3E%60%7B%7D|.jpg#f%20g", "h.example"),
+            ("https://www.example.com/already%20encoded.jpg", "www.example.com"),
+            ("https://www.example.com/plain.jpg", "www.example.com")], parser
+        assert r.images[0]["src"] == "/Thailand 2011-01/IMG 1.jpg"  # the raw attribute, as the page has it
+        assert r.skipped["invalid_url"] == 1  # a space in the host: a browser refuses it
+    assert browser_url("http://a.example/x.jpg") == "http://a.example/x.jpg"
+    assert browser_url("http://a.example/\ud800.jpg") == "http://a.example/%EF%BF%BD.jpg"
 
 
 def test_could_be_image_link_keeps_every_image_link():

@@ -1,15 +1,16 @@
-"""The parts of `ccimg select` that need no server: patterns, filters, key ranges, politeness, the journal."""
+"""The parts of `ccimg select` that need no server: patterns, filters, key ranges, answers, file names, the journal."""
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 import pywb.utils.canonicalize as canonicalize
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ccimg.selection.index import PoliteSession, _split_endpoint
-from ccimg.selection.manifest import Selection, split_weighted
+from ccimg.selection.index import _split_endpoint, decode_captures
+from ccimg.selection.manifest import Selection, filename_refusal, split_weighted
 from ccimg.selection.query import (
     IndexServerError,
     UsageError,
@@ -123,70 +124,6 @@ def test_endpoint_or_root():
     assert _split_endpoint("https://index.commoncrawl.org/") is None
 
 
-# -- politeness --------------------------------------------------------------------------------
-class FakeClock:
-    def __init__(self):
-        self.now = 0.0
-        self.sleeps = []
-
-    def clock(self):
-        return self.now
-
-    def sleep(self, s):
-        self.sleeps.append(s)
-        self.now += s
-
-
-def test_min_interval_per_host(monkeypatch):
-    fake = FakeClock()
-    session = PoliteSession(sleep=fake.sleep, clock=fake.clock)
-    sent = []
-    monkeypatch.setattr(session.session, "get", lambda url, **kw: sent.append((url, fake.now)) or _Resp(200))
-    for _ in range(3):
-        session.get("https://index.commoncrawl.org/CC-MAIN-2025-33-index")
-    session.get("http://127.0.0.1:1/x/cdx")
-    session.get("http://127.0.0.1:1/x/cdx")
-    times = [t for u, t in sent if "commoncrawl" in u]
-    assert times == [0.0, 1.0, 2.0]  # one request per second to a remote index
-    assert [t for u, t in sent if "127.0.0.1" in u] == [2.0, 2.0]  # none needed on loopback
-
-
-def test_backoff_is_exponential_bounded_and_honours_retry_after(monkeypatch):
-    fake = FakeClock()
-    session = PoliteSession(retries=4, backoff=1.0, sleep=fake.sleep, clock=fake.clock)
-    answers = [_Resp(503), _Resp(429, {"Retry-After": "7"}), _Resp(503), _Resp(200)]
-    monkeypatch.setattr(session.session, "get", lambda url, **kw: answers.pop(0))
-    assert session.get("http://127.0.0.1:1/cdx").status_code == 200
-    first, second, third = fake.sleeps
-    assert 0.5 <= first <= 1.0 and second == 7.0 and 2.0 <= third <= 4.0
-
-    session = PoliteSession(retries=2, backoff=0.01, sleep=fake.sleep, clock=fake.clock)
-    monkeypatch.setattr(session.session, "get", lambda url, **kw: _Resp(503, text='{"message": "Slow Down"}'))
-    with pytest.raises(IndexServerError, match=r"503 .*Slow Down \(3 tries"):
-        session.get("http://127.0.0.1:1/cdx")
-
-
-def test_an_unknown_host_fails_at_once(monkeypatch):
-    import requests
-
-    fake = FakeClock()
-    session = PoliteSession(retries=6, sleep=fake.sleep, clock=fake.clock)
-
-    def no_dns(url, **kw):
-        raise requests.ConnectionError("Failed to resolve 'index.commoncrawl.org' "
-                                       "([Errno -2] Name or service not known)")
-    monkeypatch.setattr(session.session, "get", no_dns)
-    with pytest.raises(IndexServerError, match="cannot resolve index.commoncrawl.org"):
-        session.get("https://index.commoncrawl.org/collinfo.json")
-    assert fake.sleeps == [] and session.requests == 1
-
-
-class _Resp:
-    def __init__(self, status, headers=None, text=""):
-        self.status_code, self.headers, self.text = status, headers or {}, text
-        self.reason = {200: "OK", 429: "Too Many Requests", 503: "Service Unavailable"}[status]
-
-
 # -- manifest and journal ----------------------------------------------------------------------
 def test_split_is_contiguous_and_balanced_by_bytes():
     items = [(f"l{i}", w) for i, w in enumerate([100, 1, 1, 1, 100, 1, 1, 100, 1, 1])]
@@ -229,3 +166,63 @@ def test_journal_resumes_without_repeating_pages(tmp_path):
     Selection(out, {"q": 2}, restart=True).close()  # --restart throws the old state away
     journal = (tmp_path / "sel.tsv.select-state" / "journal.jsonl").read_text().splitlines()
     assert [json.loads(ln) for ln in journal] == [{"fingerprint": {"q": 2}}]
+
+
+# -- index answers are data -----------------------------------------------------------------------
+def test_decode_captures_reads_both_dialects():
+    lines = b'{"urlkey": "a", "filename": "x.warc.gz"}\n\n{"urlkey": "b", "filename": "y.warc.gz"}\n'
+    assert decode_captures(lines, "q") == [{"urlkey": "a", "filename": "x.warc.gz"},
+                                           {"urlkey": "b", "filename": "y.warc.gz"}]
+    rows = b'[["urlkey", "statuscode", "mimetype", "original"], ["a", "200", "text/html", "http://a/"]]'
+    assert decode_captures(rows, "q") == [{"urlkey": "a", "status": "200", "mime": "text/html", "url": "http://a/"}]
+    assert decode_captures(b"  \n", "q") == [] and decode_captures(b"[]", "q") == []
+
+
+@pytest.mark.parametrize("body, says", [
+    (b'{"urlkey": "a"}\n[1, 2, 3]\n', "line 2 is a list, not a JSON object"),
+    (b'{"urlkey": "a"}\n42\n', "line 2 is a int, not a JSON object"),
+    (b'"text"\n', "line 1 is a str"),
+    (b'{"urlkey": "a"}\n{"urlkey": \n', "line 2 is not JSON"),
+    (b'[["urlkey", "filename", "offset"], ["a", "x.warc.gz"]]', "row 2 has 2 fields, the first row names 3"),
+    (b'[["urlkey"], ["a"], "b"]', "row 3 has str fields"),
+    (b'[[1, 2], [3, 4]]', "does not name fields"),
+    (b'[{"a": 1}]', "not a list of rows"),
+    (b"[1, 2", "not JSON"),
+])
+def test_decode_captures_refuses_what_is_not_a_capture(body, says):
+    """An index answer is data: a JSON line that is a list or a number, a short row in the array dialect, ...
+    end the selection with a message naming what is wrong (cdx_toolkit's decoder raised AttributeError or
+    KeyError deep inside, or silently zipped a short row)."""
+    with pytest.raises(IndexServerError, match=re.escape(says)):
+        decode_captures(body, "q")
+
+
+@pytest.mark.parametrize("name, refused", [
+    ("crawl-data/CC-MAIN-2025-33/segments/1/warc/x.warc.gz", None),
+    ("warcs_iana.warc.gz", None),
+    ("a..b/x.warc.gz", None),
+    ("/etc/passwd", "an absolute path"),
+    ("~/x.warc.gz", "an absolute path"),
+    ("crawl-data/../../etc/passwd", "'..'"),
+    ("..", "'..'"),
+    ("file:///etc/passwd", "URL"),
+    ("http://169.254.169.254/latest/meta-data/", "URL"),
+    ("s3://someone-elses-bucket/x.warc.gz", "URL"),
+    ("C:/x.warc.gz", "drive"),
+    ("a\\..\\b", "backslash"),
+])
+def test_index_file_names_must_stay_under_the_source_base(name, refused):
+    why = filename_refusal(name)
+    assert (why is None) if refused is None else (refused in why), why
+
+
+def test_selection_refuses_file_names_outside_the_source_base_unless_allowed(tmp_path):
+    caps = [{"filename": name, "offset": "0", "length": "10", "url": f"http://x/{i}", "digest": f"D{i}"}
+            for i, name in enumerate(["ok.warc.gz", "/etc/passwd", "http://169.254.169.254/x", "a/../../b"])]
+    s = Selection(tmp_path / "sel.tsv", {"q": 1})
+    assert s.add_page("c p", 0, caps) == 1 and s.refused == 3
+    assert "/etc/passwd" in s.refused_example
+    s.close()
+    s = Selection(tmp_path / "any.tsv", {"q": 1}, allow_any_filename=True)
+    assert s.add_page("c p", 0, caps) == 4 and s.refused == 0
+    s.close()
