@@ -144,21 +144,25 @@ def run_strategy(name: str, rows: list[dict], site: ImageSite, work: Path, args,
             "seconds": seconds, "statuses": dict(summary.statuses), "meta": meta}
 
 
-def big_lost(result: dict, truth: dict[str, tuple[int, int]], site: ImageSite) -> tuple[int, int, int]:
-    """(BIG stored, BIG in all, downloads that were not BIG) over distinct URLs."""
+def big_lost(result: dict, truth: dict[str, tuple[int, int]], site: ImageSite) -> tuple[int, int, int, float]:
+    """(BIG stored, BIG in all, downloads that were not BIG, MB not spent on a stored BIG image) over distinct
+    URLs: the last is everything sent but the bodies of the BIG images kept (robots.txt, errors, probes,
+    images that were not BIG)."""
     served = {site.with_port(u): s for u, s in truth.items()}
     big = {u for u, s in served.items() if size_class(*s) == "BIG"}
-    stored = {m["img_url"] for m in result["meta"] if m["status"] == "ok"}
+    stored = {m["img_url"]: m["bytes"] for m in result["meta"] if m["status"] == "ok"}
     wasted = {m["img_url"] for m in result["meta"] if m["status"] == "not-big"}
-    return len(big & stored), len(big & {m["img_url"] for m in result["meta"]}), len(wasted)
+    kept = sum(stored[u] for u in big & set(stored))
+    return len(big & set(stored)), len(big & {m["img_url"] for m in result["meta"]}), len(wasted), \
+        result["mbytes"] - kept / 1e6
 
 
 def table(results: list[dict]) -> str:
-    lines = ["| replay | strategy | requests | MB transferred | wall time (s) | BIG stored / BIG | "
-             "downloads not BIG |", "|---|---|---|---|---|---|---|"]
+    lines = ["| replay | strategy | requests | MB transferred | of which not for a BIG image | wall time (s) | "
+             "BIG stored / BIG | downloads not BIG |", "|---|---|---|---|---|---|---|---|"]
     for r in results:
         lines.append(f"| {r['replay']} | {r['strategy']} | {r['requests']:,} | {r['mbytes']:.1f} | "
-                     f"{r['seconds']:.0f} | {r['big_stored']} / {r['big']} | {r['wasted']:,} |")
+                     f"{r['waste_mb']:.1f} | {r['seconds']:.0f} | {r['big_stored']} / {r['big']} | {r['wasted']:,} |")
     return "\n".join(lines)
 
 
@@ -208,10 +212,12 @@ def main(argv: list[str] | None = None) -> int:
                         run_strategy(f"model at best F1 (p_big >= {high:.3f})", score_rows(records, site, best_f1),
                                      site, work, args)]
                 if low < high:
-                    runs.append(run_strategy(f"model + probe [{low:.4f}, {high:.3f})", rows, site, work, args,
-                                             probe_band=(low, high)))
+                    for probe_bytes in (64 * 1024, 16 * 1024, 4096):
+                        runs.append(run_strategy(f"model + probe [{low:.4f}, {high:.3f}) of {probe_bytes >> 10} KiB",
+                                                 rows, site, work, args, probe_band=(low, high),
+                                                 probe_bytes=probe_bytes))
                 for r in runs:
-                    r["big_stored"], r["big"], r["wasted"] = big_lost(r, truth, site)
+                    r["big_stored"], r["big"], r["wasted"], r["waste_mb"] = big_lost(r, truth, site)
                     r["replay"] = f"{replay} ({len({x['img_url'] for x in rows}):,} URLs, {len(rows):,} rows)"
                     print(f"{r['replay']}: {r['strategy']}: {r['requests']} requests, {r['mbytes']:.1f} MB, "
                           f"{r['seconds']:.0f}s, BIG {r['big_stored']}/{r['big']}, statuses {r['statuses']}",

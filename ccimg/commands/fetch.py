@@ -58,6 +58,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     what.add_argument("--threshold", type=float, help="score records at this threshold on p_big")
     what.add_argument("--probe-uncertain", type=band, metavar="P1,P2",
                       help="probe (header-only Range GET) URLs with P1 <= p_big < P2, fetch those that are BIG")
+    what.add_argument("--probe-bytes", type=byte_count, default=64 * 1024, metavar="N",
+                      help="bytes a probe asks for first (default 64K, as ccimg probe; 512K more where the size "
+                           "is not in them)")
     what.add_argument("--keep-small", action="store_true",
                       help="store downloads that turn out not BIG too (default: only their metadata)")
     out = parser.add_argument_group("what is written")
@@ -106,6 +109,8 @@ def run(args: argparse.Namespace) -> int:
         return _refuse("--all fetches everything: it goes with neither --probe-uncertain, --recall nor --threshold")
     if args.recall is not None and args.threshold is not None:
         return _refuse("give --recall or --threshold, not both")
+    if args.probe_bytes < 32:
+        return _refuse("--probe-bytes must be at least 32")
     for name in ("workers", "per_host", "shard_size", "max_bytes", "max_pixels"):
         if getattr(args, name) < 1:
             return _refuse(f"--{name.replace('_', '-')} must be at least 1")
@@ -120,6 +125,7 @@ def run(args: argparse.Namespace) -> int:
     options = FetchOptions(
         inputs=args.input, dest=args.output, layout=args.layout, thumbnails=args.thumbnails,
         thumbnail_format=args.thumbnail_format, fetch_all=args.all, probe_band=args.probe_uncertain,
+        probe_bytes=args.probe_bytes,
         model=args.model, recall=args.recall, threshold=args.threshold, keep_small=args.keep_small,
         workers=args.workers, per_host=args.per_host, delay=args.delay, timeout=args.timeout,
         max_time=args.max_time, retries=args.retries, max_bytes=args.max_bytes, max_pixels=args.max_pixels,

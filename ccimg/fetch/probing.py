@@ -31,16 +31,23 @@ class Probed:
     bytes: int = 0
 
 
-def make_probe(timeout: float, interval: float, allow_private: bool, retries: int,
+def make_probe(client, robots, timeout: float, retries: int, range_bytes: int = 64 * 1024,
                log: Callable[[str], None] | None = None) -> Callable[[str], dict]:
-    """A thread-safe function url -> probe row (img_url, true_width, true_height, format, status, bytes_read)."""
-    from ccimg.probe import Options, Prober
-    from dataio.sources import RetryPolicy
+    """A thread-safe function url -> probe row (img_url, true_width, true_height, format, status, bytes_read).
 
-    options = Options(timeout=timeout, rate=(1.0 / interval) if interval > 0 else 0.0, allow_private=allow_private,
-                      policy=RetryPolicy(max_attempts=max(1, retries + 1), base_delay=0.5, max_delay=10.0,
-                                         max_elapsed=60.0))
-    return Prober(options, log).probe
+    The Prober uses the run's HttpClient (its guard, resolver, User-Agent and HostGate: probes count
+    against the same per-host limits as downloads) and the run's RobotsCache (robots.txt is read once
+    per host for both).  `range_bytes`: the first Range asked for; where the size is not in it, one more
+    request asks for 512 KiB (a JPEG with a large EXIF block)."""
+    from ccimg.probe import RETRY_RANGE_BYTES, Options, Prober
+    from network.retry import RetryPolicy
+
+    options = Options(range_bytes=range_bytes, retry_range_bytes=max(range_bytes, RETRY_RANGE_BYTES),
+                      timeout=timeout, allow_private=client.allow_private,
+                      policy=RetryPolicy(max_attempts=retries + 1, base_delay=0.5, max_delay=10.0, max_elapsed=60.0))
+    prober = Prober(options, log, client)
+    prober.robots = robots
+    return prober.probe
 
 
 def read_probe(row: dict) -> Probed:

@@ -51,6 +51,7 @@ class FetchOptions:
     thumbnail_format: str = "webp"
     fetch_all: bool = False
     probe_band: tuple[float, float] | None = None
+    probe_bytes: int = 64 * 1024
     model: str | None = None
     recall: float | None = None
     threshold: float | None = None
@@ -217,7 +218,7 @@ class Fetcher:
         first_key = (max(keys) // o.shard_size + 1) * o.shard_size if keys else 0
         layout = open_layout(o.layout, sink, self.state_dir / "shards", o.shard_size, first_key)
         client, robots, downloader = self._network()
-        probe = make_probe(o.timeout, o.delay, o.allow_private, o.retries, self.log) if o.probe_band else None
+        probe = make_probe(client, robots, o.timeout, o.retries, o.probe_bytes, self.log) if o.probe_band else None
         self._progress = _Progress(jobs, o.progress)
         self._scheduler = scheduler
         context = (plan, scheduler, downloader, probe, layout, journal, done)

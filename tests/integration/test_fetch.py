@@ -271,7 +271,7 @@ def test_decisions_probe_and_labels(tmp_path):
                 for name in ("test4.jpg", "test.jpg", "test2.jpg", "favicon.ico", "test3.jpg", "man.ico")}
     assert hits["favicon.ico"] == [] and hits["man.ico"] == []
     assert hits["test4.jpg"] == [None]  # fetched at once
-    assert hits["test.jpg"] == ["bytes=0-65535", None]  # probed, found BIG, fetched
+    assert hits["test.jpg"] == ["bytes=0-65535", None]  # probed (the first 64 KiB), found BIG, fetched
     assert hits["test2.jpg"] == ["bytes=0-65535"]  # probed: not BIG, never downloaded whole
     assert hits["test3.jpg"] == [None]
     meta = _metadata(dest)
@@ -302,9 +302,9 @@ def test_extraction_records_are_scored_on_the_fly(tmp_path):
         for rec in records:
             for field in ("true_width", "true_height", "true_format"):
                 rec.pop(field, None)
-        scores = Scorer().score(records)
         for rec in records:
             rec["img_url"] = site.with_port(rec["img_url"])
+        scores = Scorer().score(records)  # the records as the fetch reads them
         src = tmp_path / "part-00000"
         src.mkdir()
         _rows(src / "part-00000", records[:30])
