@@ -78,7 +78,7 @@ def _fetch(records: list[dict], model: Path, band: tuple[float, float] | None, d
         src.write_text("".join(json.dumps({k: v for k, v in r.items() if k != "_declared"}) + "\n" for r in rows))
         options = FetchOptions(inputs=[str(src)], dest=str(work / name), model=None if fetch_all else str(model),
                                probe_band=None if fetch_all else band, fetch_all=fetch_all, delay=args.delay,
-                               workers=16, progress=False)
+                               workers=16)
         summary = Fetcher(options, resolver=host_map_resolver(), log=lambda message: None).run()
         requests = len(site.hits)
     labels = work / f"{name}-labels.jsonl"

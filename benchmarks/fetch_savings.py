@@ -133,7 +133,7 @@ def run_strategy(name: str, rows: list[dict], site: ImageSite, work: Path, args,
     with site.lock:
         site.hits.clear()
     opts = FetchOptions(inputs=[str(src)], dest=str(run_dir / "out"), delay=args.delay, workers=args.workers,
-                        timeout=30.0, progress=False, **options)
+                        timeout=30.0, **options)
     started = time.monotonic()
     summary = Fetcher(opts, resolver=host_map_resolver(), log=lambda message: None).run()
     seconds = time.monotonic() - started

@@ -147,6 +147,7 @@ class Progress:
         self._start = self._last = clock()
         self._bar = None
         self._lines = 0
+        self._note = ""
         err = stream or sys.stderr
         self._mode = "off" if quiet else "bar" if getattr(err, "isatty", lambda: False)() else "log"
         if self._mode == "bar":
@@ -165,10 +166,18 @@ class Progress:
                 self._last = now
                 self._status(now)
 
+    def note(self, text: str) -> None:
+        """What else the bar (or the next status line) shows, e.g. `ccimg fetch`'s hosts, MB, ok and failed."""
+        self._note = text
+        if self._bar is not None:
+            self._bar.set_postfix_str(text, refresh=False)
+
     def _status(self, now: float) -> None:
         elapsed = max(now - self._start, 1e-9)
         of = f" of {self.total:,}" if self.total else ""
         line = f"{PROG[0]}: {self.desc}: {self.n:,}{of} {self.unit} in {elapsed:.0f} s ({self.n / elapsed:,.0f}/s)"
+        if self._note:
+            line += f"; {self._note}"
         print(line, file=self._stream or sys.stderr, flush=True)
         self._lines += 1
 

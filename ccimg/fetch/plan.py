@@ -9,9 +9,10 @@ A row's action:
     ``--probe-uncertain P1,P2`` band [P1, P2): probe first;
   * ``skip``: the decision says SMALL (the request the model saves).
 A URL met on several rows (the same image on many pages) is fetched once, with the strongest of its
-rows' actions (fetch, then probe, then skip).  Rows that cannot be used (a line that is not JSON, a
-row without img_url) are kept in the plan with their status, so that the metadata table still has
-one row per input row.
+rows' actions (fetch, then probe, then skip).  Rows that cannot be used (no img_url, a field of the
+wrong type) and rows the --provider/--license filter drops are kept in the plan with their status
+(no-url, bad-input, filtered), so that the metadata table still has one row per input row; a line that
+is not a JSON object at all is no row: it is counted and logged by the reader (dataio.tables.Skips).
 
 The plan rows go to a file in the state folder, not to memory: the final metadata table is a
 second pass over that file, joined with the results per URL.
@@ -20,11 +21,11 @@ from __future__ import annotations
 
 import os
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from dataio.tables import dumps, loads, open_text
+from dataio.tables import InputError, Skips, dumps, iter_rows, loads
 
 BATCH = 4096
 ACTION_RANK = {"skip": 0, "probe": 1, "fetch": 2}
@@ -35,47 +36,31 @@ class PlanError(Exception):
 
 
 # -- reading the input ------------------------------------------------------------------------------------
-def input_files(inputs: list[str]) -> list[str]:
-    """The files behind the inputs: a folder stands for its part files (names not starting with '_' or '.')."""
-    files = []
-    for item in inputs:
-        if item == "-":
-            files.append(item)
-            continue
-        path = Path(item)
-        if path.is_dir():
-            parts = sorted(p for p in path.iterdir() if p.is_file() and not p.name.startswith(("_", ".")))
-            if not parts:
-                raise PlanError(f"{item}: folder without part files")
-            files.extend(str(p) for p in parts)
-        elif path.is_file():
-            files.append(item)
-        else:
-            raise PlanError(f"{item}: no such file or folder")
-    return files
+def iter_input_rows(inputs: list[str], skips: Skips, clean: Callable | None = None) -> Iterator[dict | tuple]:
+    """Every usable input row in order (a dict), or (status, detail) for a row that cannot be used.
 
-
-def iter_input_rows(inputs: list[str]) -> Iterator[dict | str]:
-    """Every input row in order: a dict, or the reason a line could not be read (a str).
-
-    The one place that reads the fetch's input: JSON lines (``.gz`` allowed) and Parquet files."""
-    for path in input_files(inputs):
-        if path.endswith(".parquet"):
-            import pyarrow.parquet as pq
-
-            for batch in pq.ParquetFile(path).iter_batches(batch_size=BATCH):
-                yield from batch.to_pylist()
-            continue
-        with open_text(path, "rt") as f:
-            for number, line in enumerate(f, 1):
-                if not line.strip():
+    Files, part folders, globs, Parquet and s3:// are read by dataio.tables.iter_rows; what is not a JSON
+    object at all (a broken line) is counted and logged in `skips` there.  `clean(record) -> (record,
+    reason, detail)` checks a record's field types (the commands' data_args.clean_record)."""
+    try:
+        for row in iter_rows(inputs, skips=skips):
+            data = row.data
+            where = f"{row.source}:{row.number}"
+            if type(data) is not dict:
+                skips.add("not_an_object", row.source, row.number)
+                continue
+            url = data.get("img_url")
+            if not isinstance(url, str) or not url.strip():
+                yield "no-url", f"{where}: no img_url"
+                continue
+            if clean is not None:
+                data, reason, detail = clean(data)
+                if reason:
+                    yield "bad-input", f"{where}: {reason}" + (f" ({detail})" if detail else "")
                     continue
-                try:
-                    row = loads(line)
-                except ValueError:
-                    yield f"{path} line {number}: not a JSON line"
-                    continue
-                yield row if isinstance(row, dict) else f"{path} line {number}: not a JSON object"
+            yield data
+    except InputError as exc:
+        raise PlanError(str(exc)) from None
 
 
 # -- deciding ----------------------------------------------------------------------------------------------
@@ -87,7 +72,8 @@ class Decider:
     band: tuple[float, float] | None = None
     model: str | None = None
     recall: float | None = None
-    threshold: float | None = None
+    threshold: float | str | None = None
+    keep: object = None  # a features.record_filter.ProviderLicenseFilter, or None
     _scorer: object = field(default=None, repr=False)
 
     def action(self, p_big: float, label: str, reason: str | None = "model") -> str:
@@ -98,6 +84,9 @@ class Decider:
         if self.band is not None and reason in (None, "model") and self.band[0] <= p_big < self.band[1]:
             return "probe"
         return "fetch" if label == "BIG" else "skip"
+
+    def kept(self, row: dict) -> bool:
+        return self.keep is None or not self.keep.active or self.keep(row)
 
     @property
     def rescoring(self) -> bool:
@@ -145,8 +134,12 @@ def _plan_row(row: dict, p_big: float, label: str, reason: str | None, action: s
             "p_big": round(float(p_big), 4), "label": label, "reason": reason, "action": action}
 
 
-def make_plan(inputs: list[str], decider: Decider, path: Path) -> Plan:
-    """Read every input row, score those that need it, write the plan rows to `path`, return the URL actions."""
+def make_plan(inputs: list[str], decider: Decider, path: Path, skips: Skips | None = None,
+              clean: Callable | None = None) -> Plan:
+    """Read every input row, score those that need it, write the plan rows to `path`, return the URL actions.
+
+    A row the provider/license filter drops keeps its plan row, with status ``filtered``."""
+    skips = skips if skips is not None else Skips()
     urls: dict[str, UrlPlan] = {}
     counts: Counter = Counter()
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -157,12 +150,17 @@ def make_plan(inputs: list[str], decider: Decider, path: Path) -> Plan:
         def flush() -> None:
             need = [r for r in chunk if isinstance(r, dict) and r.get("_score")]
             if need:
-                scores = decider.scorer().score([r["_row"] for r in need])
+                try:
+                    scores = decider.scorer().score([r["_row"] for r in need])
+                except ValueError as exc:  # e.g. a recall target the model has no threshold for
+                    raise PlanError(str(exc)) from None
                 for r, p, label, reason in zip(need, scores.p_big.tolist(), scores.label, scores.reason):
                     r.update(p_big=p, label=label, reason=reason)
             for r in chunk:
-                if isinstance(r, tuple):  # (status, detail) of a row that cannot be used
-                    out.write(dumps({"img_url": None, "status": r[0], "detail": r[1]}) + b"\n")
+                if isinstance(r, tuple):  # (status, detail[, row]) of a row that is not fetched
+                    row = r[2] if len(r) > 2 else {}
+                    out.write(dumps({"img_url": row.get("img_url"), "page_url": row.get("page_url"),
+                                     "alt": row.get("alt"), "status": r[0], "detail": r[1]}) + b"\n")
                     continue
                 row = r["_row"]
                 action = decider.action(r["p_big"], r["label"], r["reason"])
@@ -179,14 +177,17 @@ def make_plan(inputs: list[str], decider: Decider, path: Path) -> Plan:
                         known.action = action
             chunk.clear()
 
-        for row in iter_input_rows(inputs):
+        for row in iter_input_rows(inputs, skips, clean):
             counts["rows"] += 1
-            if isinstance(row, str):
-                counts["bad-input"] += 1
-                chunk.append(("bad-input", row))
-            elif not isinstance(row.get("img_url"), str) or not row["img_url"].strip():
-                counts["no-url"] += 1
-                chunk.append(("no-url", f"input row {counts['rows']}: no img_url"))
+            if isinstance(row, tuple):
+                counts[row[0]] += 1
+                chunk.append(row)
+            elif not decider.kept(row):
+                if _prescored(row) and decider.keep.needs_records:
+                    raise PlanError("--license and --provider NAME/SUB need extraction records, "
+                                    "not `ccimg score` output")
+                counts["filtered"] += 1
+                chunk.append(("filtered", "dropped by --provider/--license", row))
             elif _prescored(row):
                 if decider.rescoring:
                     raise PlanError("the input is `ccimg score` output, whose decisions were made there: "

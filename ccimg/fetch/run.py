@@ -12,7 +12,6 @@ Every input row ends with a status in the metadata table: the download's (``ok``
 """
 from __future__ import annotations
 
-import os
 import sys
 import threading
 import time
@@ -28,16 +27,21 @@ from ccimg.fetch.plan import Decider, Plan, iter_plan, make_plan
 from ccimg.fetch.probing import make_probe, read_probe
 from ccimg.fetch.schedule import HostScheduler
 from ccimg.fetch.store import DEFAULT_SHARD_SIZE, StoreError, is_s3, open_layout, open_sink
-from dataio.tables import dumps
+from dataio.tables import Skips, dumps
 from features.model_inputs.size_signals import size_class
 from network.errors import FetchError
 from network.guard import check_url
 
-# The metadata table's columns, in order (one row per input row; None where a value does not apply).
-META_COLUMNS = ("img_url", "page_url", "alt", "p_big", "label", "reason", "action", "status", "detail",
-                "true_width", "true_height", "format", "size_source", "content_type", "bytes", "sha256",
-                "fetch_time", "http_status", "final_url", "key", "thumbnails", "requests", "probe_bytes")
-METADATA = "metadata.jsonl"
+# The metadata table's columns, in order, with their Parquet types (one row per input row; None where a value
+# does not apply).  true_width/true_height are what `ccimg train --labels` reads.
+META_SCHEMA = {"img_url": "string", "page_url": "string", "alt": "string", "p_big": "float64", "label": "string",
+               "reason": "string", "action": "string", "status": "string", "detail": "string",
+               "true_width": "int64", "true_height": "int64", "format": "string", "size_source": "string",
+               "content_type": "string", "bytes": "int64", "sha256": "string", "fetch_time": "string",
+               "http_status": "int64", "final_url": "string", "key": "string", "thumbnails": "list<int64>",
+               "requests": "int64", "probe_bytes": "int64"}
+META_COLUMNS = tuple(META_SCHEMA)
+METADATA = ("metadata.jsonl", "metadata.parquet")
 # Statuses of a URL that are not final: a probe that asks for the download.
 _PROBED_FOR_FETCH = frozenset({"probed-big", "probed-undecided"})
 
@@ -54,7 +58,9 @@ class FetchOptions:
     probe_bytes: int = 64 * 1024
     model: str | None = None
     recall: float | None = None
-    threshold: float | None = None
+    threshold: float | str | None = None
+    keep: object = None      # a features.record_filter.ProviderLicenseFilter (--provider/--license), or None
+    clean: Callable | None = None  # record -> (record, reason, detail): the field-type check of the commands
     keep_small: bool = False
     workers: int = 16
     per_host: int = 1
@@ -72,7 +78,6 @@ class FetchOptions:
     restart: bool = False
     retry_failed: bool = False
     shard_size: int = DEFAULT_SHARD_SIZE
-    progress: bool = True
 
     def storage(self) -> dict:
         """The options that shape what is stored: a resumed run must keep them."""
@@ -105,6 +110,7 @@ class Summary:
     resumed: int = 0           # URLs already done by an earlier run
     interrupted: bool = False
     metadata: list[str] = field(default_factory=list)
+    skipped_lines: str = ""   # input lines that are no row at all (dataio.tables.Skips.summary)
 
     def lines(self) -> list[str]:
         fetched = self.actions["fetch"] + self.actions["probe"]
@@ -119,67 +125,34 @@ class Summary:
                "URLs by status: " + ", ".join(f"{k} {v:,}" for k, v in self.statuses.most_common()),
                f"saving: {never:,} of {self.urls:,} URLs ({share:.0%}) never downloaded"
                + (f"; {self.statuses['not-big']:,} downloads turned out not BIG" if fetched else "")]
+        if self.skipped_lines:
+            out.append(f"input: {self.skipped_lines}")
         if self.metadata:
             out.append("metadata: " + ", ".join(self.metadata))
         return out
 
 
-class _Progress:
-    """A tqdm bar on stderr (URLs done, hosts active, MB, ok/failed), or nothing."""
-
-    def __init__(self, total: int, enabled: bool):
-        self.bar = None
-        if enabled and total:
-            from tqdm import tqdm
-
-            self.bar = tqdm(total=total, unit="url", file=sys.stderr, dynamic_ncols=True, smoothing=0.1)
-
-    def log(self, message: str) -> None:
-        if self.bar is not None:
-            self.bar.write(message, file=sys.stderr)
-        else:
-            print(message, file=sys.stderr)
-
-    def more(self, n: int) -> None:
-        if self.bar is not None:
-            self.bar.total += n
-            self.bar.refresh()
-
-    def step(self, hosts: int, mbytes: float, ok: int, failed: int) -> None:
-        if self.bar is not None:
-            self.bar.set_postfix_str(f"hosts {hosts}, {mbytes:,.1f} MB, ok {ok}, failed {failed}", refresh=False)
-            self.bar.update(1)
-
-    def close(self) -> None:
-        if self.bar is not None:
-            self.bar.close()
-
-
 class Fetcher:
-    """One run of `ccimg fetch`.  `resolver` replaces the network.guard.Resolver (tests map host names to
-    127.0.0.1 with it); `log` receives one line per notable event (retries, storage trouble)."""
+    """One run of `ccimg fetch`.
 
-    def __init__(self, options: FetchOptions, resolver=None, log: Callable[[str], None] | None = None):
+    `resolver` replaces the network.guard.Resolver (tests map host names to 127.0.0.1 with it); `log`
+    receives one line per notable event (retries, rows skipped; default: stderr); `progress`, if given, is
+    told of every URL done (`update(1)`) and shown the hosts busy, MB, ok and failed (`note(text)`): the
+    command passes its progress bar (ccimg.commands.common.Progress)."""
+
+    def __init__(self, options: FetchOptions, resolver=None, log: Callable[[str], None] | None = None,
+                 progress=None):
         self.o = options
         self.resolver = resolver
         self.state_dir = Path(options.state_dir) if options.state_dir else default_state_dir(options.dest)
         self.summary = Summary()
-        self._log = log
+        self.log = log or (lambda message: print(f"ccimg fetch: {message}", file=sys.stderr))
+        self.progress = progress
         self._lock = threading.Lock()
         self._results: dict[str, dict] = {}
         self._fatal: BaseException | None = None
-        self._progress: _Progress | None = None
         self._scheduler: HostScheduler | None = None
         self._ok = self._failed = 0
-
-    # -- helpers ---------------------------------------------------------------------------------------
-    def log(self, message: str) -> None:
-        if self._log is not None:
-            self._log(message)
-        elif self._progress is not None:
-            self._progress.log(f"ccimg fetch: {message}")
-        else:
-            print(f"ccimg fetch: {message}", file=sys.stderr)
 
     def _network(self):
         from network.gate import HostGate
@@ -204,8 +177,10 @@ class Fetcher:
         started = time.monotonic()
         if o.restart:
             forget(self.state_dir)
-        decider = Decider(o.fetch_all, o.probe_band, o.model, o.recall, o.threshold)
-        plan = make_plan(o.inputs, decider, self.state_dir / "plan.jsonl")
+        decider = Decider(o.fetch_all, o.probe_band, o.model, o.recall, o.threshold, o.keep)
+        skips = Skips(log=self.log)
+        plan = make_plan(o.inputs, decider, self.state_dir / "plan.jsonl", skips, o.clean)
+        self.summary.skipped_lines = skips.summary()
         check_options(self.state_dir, o.storage())  # after the plan: a bad input leaves no options behind
         journal = Journal(self.state_dir / JOURNAL)
         done = journal.load()
@@ -219,7 +194,8 @@ class Fetcher:
         layout = open_layout(o.layout, sink, self.state_dir / "shards", o.shard_size, first_key)
         client, robots, downloader = self._network()
         probe = make_probe(client, robots, o.timeout, o.retries, o.probe_bytes, self.log) if o.probe_band else None
-        self._progress = _Progress(jobs, o.progress)
+        if self.progress is not None and hasattr(self.progress, "total"):
+            self.progress.total = jobs
         self._scheduler = scheduler
         context = (plan, scheduler, downloader, probe, layout, journal, done)
         threads = [threading.Thread(target=self._worker, args=context, name=f"ccimg-fetch-{i}", daemon=True)
@@ -243,7 +219,6 @@ class Fetcher:
             finally:
                 journal.close()
                 client.close()
-                self._progress.close()
         self.summary.robots_requests = robots.fetches
         if self._fatal is not None:
             raise self._fatal
@@ -292,9 +267,7 @@ class Fetcher:
                     entry = self._probe(url, probe)
                     if entry["status"] in _PROBED_FOR_FETCH:
                         journal.append(entry)
-                        scheduler.add(host, ("fetch", url, entry))
-                        self._progress.more(1)
-                        self._count(entry, final=False)
+                        scheduler.add(host, ("fetch", url, entry))  # before done(host): the host stays known
                         continue
                     self._finish(entry, journal)
                 else:
@@ -365,38 +338,51 @@ class Fetcher:
         layout.add(build, lambda key: self._finish(entry, journal))
 
     def _finish(self, entry: dict, journal: Journal) -> None:
-        """A URL is done: journal it (durably stored first, for ok), count it, show it."""
-        if entry["status"] not in ("bad-url",):
-            journal.append(entry)
-        self._count(entry, final=True)
-
-    def _count(self, entry: dict, final: bool) -> None:
+        """A URL is done: journal it (its image durably stored first, for ok), count it, show it."""
+        journal.append(entry)
         with self._lock:
-            if final:
-                self._results[entry["img_url"]] = entry
-                if entry["status"] == "ok":
-                    self._ok += 1
-                elif entry["status"] not in ("not-big", "probed-not-big"):
-                    self._failed += 1
-            progress, scheduler = self._progress, self._scheduler
+            self._results[entry["img_url"]] = entry
+            if entry["status"] == "ok":
+                self._ok += 1
+            elif entry["status"] not in ("not-big", "probed-not-big"):
+                self._failed += 1
             mbytes = (self.summary.bytes + self.summary.probe_bytes) / 1e6
             ok, failed = self._ok, self._failed
-        if progress is not None:
-            progress.step(scheduler.hosts_active if scheduler is not None else 0, mbytes, ok, failed)
+            if self.progress is not None:  # under the lock: tqdm is not thread-safe for concurrent updates
+                hosts = self._scheduler.hosts_active if self._scheduler is not None else 0
+                self.progress.note(f"hosts {hosts}, {mbytes:,.1f} MB, ok {ok:,}, failed {failed:,}")
+                self.progress.update(1)
 
     # -- the metadata table ----------------------------------------------------------------------------
     def _write_metadata(self, plan: Plan, results: dict[str, dict], sink) -> None:
-        """One row per input row, in input order, written to a temporary file and then put in place at once."""
-        tmp = self.state_dir / f"{METADATA}.partial"
-        with open(tmp, "wb") as f:
+        """One row per input row, in input order, as JSONL and (with pyarrow) Parquet beside the images, each
+        written to a temporary file and put in place at once (dataio.tables.RowWriter)."""
+        from dataio.tables import InputError, OutputError, RowWriter
+
+        names = [METADATA[0]]
+        try:
+            import pyarrow  # noqa: F401 - Parquet is an extra (pip install 'ccimg[parquet]')
+
+            names.append(METADATA[1])
+        except ImportError:
+            self.log("metadata.parquet not written: pyarrow is not installed (pip install 'ccimg[parquet]')")
+        targets = [f"{str(sink).rstrip('/')}/{name}" for name in names]
+        s3 = getattr(sink, "reader", None)
+        writers = []
+        try:
+            writers = [RowWriter(t, schema=META_SCHEMA, overwrite=True, s3=s3) for t in targets]
             for row in iter_plan(plan.path):
                 out = metadata_row(row, results)
                 self.summary.row_statuses[out["status"]] += 1
-                f.write(dumps(out) + b"\n")
-            f.flush()
-            os.fsync(f.fileno())
-        sink.put_file(METADATA, tmp)
-        self.summary.metadata.append(f"{sink}/{METADATA}")
+                for w in writers:
+                    w.write(out)
+            for w in writers:
+                w.close()
+        except (OSError, InputError, OutputError) as exc:
+            for w in writers:
+                w.abort()
+            raise StoreError(f"cannot write the metadata table: {exc}") from None
+        self.summary.metadata.extend(targets)
 
 
 def metadata_row(plan_row: dict, results: dict[str, dict]) -> dict:
@@ -404,7 +390,7 @@ def metadata_row(plan_row: dict, results: dict[str, dict]) -> dict:
     row = dict.fromkeys(META_COLUMNS)
     row.update((k, v) for k, v in plan_row.items() if k in row)
     url = plan_row.get("img_url")
-    if url is None:  # the input row could not be used; its status says why
+    if plan_row.get("status"):  # the input row was not fetched for a reason of its own (no-url, filtered, ...)
         return row
     result = results.get(url)
     if result is None:

@@ -67,7 +67,7 @@ def _metadata(dest: Path) -> list[dict]:
 
 
 def _options(inputs, dest, **kw) -> FetchOptions:
-    base = dict(delay=0.0, timeout=3.0, retries=1, max_time=20.0, workers=8, progress=False)
+    base = dict(delay=0.0, timeout=3.0, retries=1, max_time=20.0, workers=8)
     base.update(kw)
     return FetchOptions(inputs=[str(i) for i in inputs], dest=str(dest), **base)
 
@@ -244,6 +244,35 @@ def test_only_what_the_decision_keeps_is_requested(tmp_path, archived):
     assert any(line.startswith("saving: ") for line in summary.lines())
 
 
+def test_provider_filter_and_the_parquet_metadata(tmp_path, archived):
+    """--provider keeps the rows of one provider (the others end as "filtered", never requested); the metadata
+    table comes as JSONL and Parquet with the same rows, and both are labels files for `ccimg train`."""
+    from ccimg.commands.data_args import read_labels
+    from dataio.tables import iter_rows
+    from features.record_filter import ProviderLicenseFilter
+
+    with ImageSite() as site:
+        urls = _serve_archive(site, archived)
+        rows = [{"img_url": u, "p_big": 0.9, "label": "BIG", "reason": "model"} for u in urls]
+        src = _rows(tmp_path / "scores.jsonl", rows)
+        dest = tmp_path / "out"
+        Fetcher(_options([src], dest, keep=ProviderLicenseFilter(["wikimedia"]), keep_small=True),
+                resolver=host_map_resolver()).run()
+        requested = {h.host for h in site.hits}
+    meta = _metadata(dest)
+    wikimedia = [m for m in meta if "wikimedia.org" in m["img_url"]]
+    assert wikimedia and len(wikimedia) < len(meta)
+    assert {m["status"] for m in meta if m not in wikimedia} == {"filtered"}
+    assert "filtered" not in {m["status"] for m in wikimedia}
+    assert requested and all(h.endswith("wikimedia.org") for h in requested)
+    parquet = [r.data for r in iter_rows([str(dest / "metadata.parquet")])]
+    assert parquet == meta
+    labels = read_labels([str(dest / "metadata.parquet")])
+    assert labels == read_truth(dest / "metadata.jsonl") == {
+        m["img_url"]: (m["true_width"], m["true_height"]) for m in wikimedia if m["true_width"] is not None}
+    assert len(labels) >= 10
+
+
 def test_decisions_probe_and_labels(tmp_path):
     """Score output in, --probe-uncertain: only BIG and in-band URLs are requested; probes give labels."""
     images = shared_path("images")
@@ -264,7 +293,7 @@ def test_decisions_probe_and_labels(tmp_path):
         rows.append({"img_url": url("man.ico"), "p_big": 0.27, "label": "SMALL", "reason": "srcset"})
         src = _rows(tmp_path / "scores.jsonl", rows)
         dest = tmp_path / "out"
-        assert cli_main(["fetch", src, "-o", str(dest), "--no-progress", "--delay", "0", "--probe-uncertain",
+        assert cli_main(["fetch", src, "-o", str(dest), "-q", "--delay", "0", "--probe-uncertain",
                          "0.1,0.5", "--thumbnails", "200,640", "--thumbnail-format", "jpeg",
                          "--allow-private-addresses"]) == 0
         hits = {name: [h.range for h in site.hits_for(f"http://127.0.0.1/images/{name}")]
@@ -345,7 +374,7 @@ def test_an_interrupted_run_resumes_and_loses_nothing(tmp_path, layout, sig):
         src = _rows(tmp_path / "scores.jsonl", [{"img_url": u, "p_big": 0.9, "label": "BIG", "reason": "model"}
                                                  for u in urls])
         dest = tmp_path / "out"
-        args = [src, "-o", str(dest), "--no-progress", "--delay", "0.5", "--allow-private-addresses",
+        args = [src, "-o", str(dest), "-q", "--delay", "0.5", "--allow-private-addresses",
                 "--layout", layout, "--shard-size", "3", "--thumbnails", "100"]
         proc = _cli(args)
         journal = dest / "_state" / "journal.jsonl"
@@ -391,7 +420,7 @@ def test_memory_stays_flat(tmp_path):
             urls.append(f"http://127.0.0.1:{site.port}/endless.jpg")
             src = _rows(tmp_path / f"in{n}.jsonl", [{"img_url": u, "p_big": 0.9, "label": "BIG", "reason": "model"}
                                                     for u in urls])
-            proc = _cli([src, "-o", str(tmp_path / f"out{n}"), "--no-progress", "--delay", "0", "--workers", "4",
+            proc = _cli([src, "-o", str(tmp_path / f"out{n}"), "-q", "--delay", "0", "--workers", "4",
                          "--allow-private-addresses", "--thumbnails", "200", "--max-bytes", "8M"])
             _out, err = proc.communicate(timeout=120)
             assert proc.returncode == 0, err
@@ -424,16 +453,17 @@ def test_s3_destination_through_moto_server(tmp_path, monkeypatch):
                                                      "alt": f"photo {i}"} for i, u in enumerate(urls)])
             for layout in ("files", "webdataset"):
                 assert cli_main(["fetch", src, "-o", f"s3://images/run/{layout}", "--s3-endpoint-url", endpoint,
-                                 "--layout", layout, "--thumbnails", "120", "--no-progress", "--delay", "0",
+                                 "--layout", layout, "--thumbnails", "120", "-q", "--delay", "0",
                                  "--allow-private-addresses", "--state-dir", str(tmp_path / layout)]) == 0
         files = reader.list_keys("images", "run/files/")
-        assert sorted(files) == sorted(["run/files/metadata.jsonl"] + [
+        assert sorted(files) == sorted(["run/files/metadata.jsonl", "run/files/metadata.parquet"] + [
             f"run/files/00000/00000000{i}.{ext}" for i in range(3) for ext in ("jpg", "json", "txt", "thumb120.webp")])
         assert reader.get_range("images", "run/files/00000/000000001.jpg", 0, len(data)) == data
         meta = [json.loads(line) for line in reader.open_body("images", "run/files/metadata.jsonl").read().splitlines()]
         assert [m["status"] for m in meta] == ["ok"] * 3
         assert reader.list_keys("images", "run/webdataset/") == ["run/webdataset/00000.tar",
-                                                                 "run/webdataset/metadata.jsonl"]
+                                                                 "run/webdataset/metadata.jsonl",
+                                                                 "run/webdataset/metadata.parquet"]
         tar_path = tmp_path / "shard.tar"
         tar_path.write_bytes(reader.open_body("images", "run/webdataset/00000.tar").read())
         with tarfile.open(tar_path) as tar:
@@ -467,7 +497,7 @@ def test_bad_inputs_exit_2(tmp_path, capsys):
     assert "no such file" in capsys.readouterr().err
     assert cli_main(["fetch", scores, "-o", str(tmp_path / "out"), "--threshold", "0.3"]) == 2
     assert "ccimg score" in capsys.readouterr().err
-    assert cli_main(["fetch", scores, "-o", str(tmp_path / "o2"), "--no-progress", "--all"]) == 0
+    assert cli_main(["fetch", scores, "-o", str(tmp_path / "o2"), "-q", "--all"]) == 0
     capsys.readouterr()
     assert cli_main(["fetch", scores, "-o", str(tmp_path / "o2"), "--thumbnails", "200"]) == 2
     assert "--restart" in capsys.readouterr().err
@@ -481,7 +511,7 @@ def test_a_failing_destination_stops_the_run_with_exit_1(tmp_path, capsys):
         dest = tmp_path / "out"
         dest.mkdir()
         (dest / "00000").write_text("a file where the first shard folder goes")
-        assert cli_main(["fetch", src, "-o", str(dest), "--no-progress", "--delay", "0",
+        assert cli_main(["fetch", src, "-o", str(dest), "-q", "--delay", "0",
                          "--allow-private-addresses"]) == 1
     err = capsys.readouterr().err
     assert "the destination failed" in err and "rerun" in err
