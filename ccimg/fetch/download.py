@@ -31,9 +31,9 @@ OPT_OUT_TAGS = frozenset({"noai", "noimageai", "noindex", "noimageindex", "none"
 
 # FetchError/TransientError kinds whose status name is not the kind with '-' for '_'.
 _STATUS_OF_KIND = {"not_found": "http-404", "range_not_satisfiable": "http-416", "deadline": "timeout",
-                   "robots_disallowed": "robots"}
+                   "robots_disallowed": "robots", "dns": "dns-error"}
 # Statuses a later run may try again with --retry-failed: the server or the network may have changed.
-TRANSIENT_STATUSES = frozenset({"timeout", "connection", "connection-reset", "dns", "incomplete-body",
+TRANSIENT_STATUSES = frozenset({"timeout", "connection", "connection-reset", "dns-error", "incomplete-body",
                                 "robots-unavailable", "http-408", "http-425", "http-429", "http-500", "http-502",
                                 "http-503", "http-504", "error"})
 

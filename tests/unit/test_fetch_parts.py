@@ -135,6 +135,7 @@ def test_status_names_and_opt_outs():
     assert status_of("gave_up_timeout") == "timeout"
     assert status_of("deadline") == "timeout"
     assert status_of("private_address") == "private-address"
+    assert status_of("gave_up_dns") == status_of("dns_error") == "dns-error"  # the download and the probe agree
     assert opted_out("noimageai", "ccimg") == "noimageai"
     assert opted_out("googlebot: noindex, ccimg: noai", "ccimg") == "noai"
     assert opted_out("googlebot: noindex", "ccimg") is None
