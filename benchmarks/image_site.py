@@ -246,7 +246,8 @@ class ImageSite:
 
 def host_map_resolver(hosts: dict[str, str] | None = None):
     """A network.guard.Resolver that answers 127.0.0.1 for every name (or `hosts[name]` where given) and treats
-    127.0.0.1, and only it, as public: the guard's check still refuses a name mapped to a private address."""
+    127.0.0.1, and only it, as public: the guard's check still refuses a name mapped to a private address.
+    A URL whose host is an IP address is not looked up, so it is not mapped (the fetch tries that address)."""
     from network.guard import Resolver, is_public_address
 
     hosts = hosts or {}

@@ -370,11 +370,11 @@ def _serve_copies(site: ImageSite, name: str, n: int, prefix: str = "copy") -> l
 @pytest.mark.parametrize("layout, sig", [("files", signal.SIGINT), ("webdataset", signal.SIGKILL)])
 def test_an_interrupted_run_resumes_and_loses_nothing(tmp_path, layout, sig):
     with ImageSite() as site:
-        urls = _serve_copies(site, "test.jpg", 14)
+        urls = _serve_copies(site, "test.jpg", 12)
         src = _rows(tmp_path / "scores.jsonl", [{"img_url": u, "p_big": 0.9, "label": "BIG", "reason": "model"}
                                                  for u in urls])
         dest = tmp_path / "out"
-        args = [src, "-o", str(dest), "-q", "--delay", "0.5", "--allow-private-addresses",
+        args = [src, "-o", str(dest), "-q", "--delay", "0.4", "--allow-private-addresses",
                 "--layout", layout, "--shard-size", "3", "--thumbnails", "100"]
         proc = _cli(args)
         journal = dest / "_state" / "journal.jsonl"
