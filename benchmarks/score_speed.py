@@ -72,10 +72,10 @@ def set_single_thread(est) -> None:
 
 
 def url_steps(url_model):
-    """(n-gram transformer, URL-numbers transformer, linear model) of the shipped URL model."""
+    """(n-gram transformer, URL-numbers transformer, URL-hints transformer, linear model) of the shipped URL model."""
     pipe = url_model.estimator_
     parts = dict(pipe.named_steps["features"].transformer_list)
-    return parts["ngrams"], parts["shape"], pipe.named_steps["linear"]
+    return parts["ngrams"], parts["shape"], parts.get("hints"), pipe.named_steps["linear"]
 
 
 # --------------------------------------------------------------------------- --verify
@@ -110,16 +110,20 @@ def reference_scores(scorer, urls: list[str]):
     import scipy.sparse as sp
 
     from features.model_inputs.size_signals import url_size
-    from features.model_inputs.url_grams import url_ngrams
+    from features.model_inputs.url_grams import url_ngrams, url_path
+    from features.model_inputs.url_hints import url_hints
     from features.model_inputs.url_shape import _SUFFIX_CODE, _SUFFIXES
     from features.urls import url_extension
-    from models.decision import decide_from_size
+    from models.decision import decide_from_size, rule_labels
     from models.score import Scores
 
     est = scorer.bundle.for_input("url")
-    grams, shape, linear = url_steps(est)
+    grams, shape, hints, linear = url_steps(est)
+    allowed = rule_labels(scorer.rules, "url-pattern")
     vocab = grams.vocabulary_
     offsets = np.cumsum([0] + [len(e) + 1 for e in shape.edges_])
+    shape_width = offsets[-1] + len(_SUFFIXES)
+    hint_names = [n for n in hints.names_ if n != "num_max"] if hints is not None else []
     exact_p = scorer.bundle.metadata.get("exact_p", {})
     n = len(urls)
     p, label, reason = np.zeros(n), [None] * n, [None] * n
@@ -128,7 +132,7 @@ def reference_scores(scorer, urls: list[str]):
     for i, url in enumerate(urls):
         sig = url_size(url)
         d = decide_from_size(sig) if sig is not None else None
-        if d is not None:
+        if d is not None and (allowed is None or d.label in allowed):
             p[i] = exact_p.get(f"{d.reason}:{d.label}", d.p_big)
             label[i], reason[i], width[i], height[i] = d.label, d.reason, d.width, d.height
             continue
@@ -138,19 +142,27 @@ def reference_scores(scorer, urls: list[str]):
             known = [v for v in (sig.width, sig.height) if v is not None]
             numbers[3:] = [-1 if sig.width is None else sig.width, -1 if sig.height is None else sig.height,
                            min(known), max(known)]
-        cols = sorted(vocab[g] for g in url_ngrams(url, tuple(grams.ngram_range)) if g in vocab)
+        gram_url = url_path(url) if getattr(grams, "url_part", "all") == "path" else url
+        cols = sorted(vocab[g] for g in url_ngrams(gram_url, tuple(grams.ngram_range)) if g in vocab)
         cols += [len(vocab) + offsets[j] + int(np.searchsorted(edges, np.float32(numbers[j]), side="right"))
                  for j, edges in enumerate(shape.edges_)]
         code = _SUFFIX_CODE.get(url_extension(path), -1)
         if code >= 0:
             cols.append(len(vocab) + offsets[-1] + code)
+        if hints is not None:
+            h = url_hints(url)
+            base = len(vocab) + shape_width
+            cols += [base + j for j, name in enumerate(hint_names) if h[name]]
+            if h["num_max"] > 0:
+                cols.append(base + len(hint_names) + int(np.searchsorted(hints.edges_, np.float32(h["num_max"]),
+                                                                         side="right")))
         rest.append(i)
         rows.append(cols)
     if rest:
+        n_cols = len(vocab) + shape_width + (len(hint_names) + len(hints.edges_) + 1 if hints is not None else 0)
         indptr = np.cumsum([0] + [len(r) for r in rows])
         indices = np.array([c for r in rows for c in r], dtype=np.int32)
-        X = sp.csr_matrix((np.ones(len(indices), dtype=np.float32), indices, indptr),
-                          shape=(len(rows), len(vocab) + offsets[-1] + len(_SUFFIXES)))
+        X = sp.csr_matrix((np.ones(len(indices), dtype=np.float32), indices, indptr), shape=(len(rows), n_cols))
         pm = est.calibrator_.predict(linear.predict_proba(X)[:, 1])
         t = scorer.threshold_for(est)
         for i, v in zip(rest, pm):
@@ -242,7 +254,7 @@ def main(argv=None) -> int:
     vec = CountVectorizer(analyzer=url_ngrams, binary=True, min_df=2, dtype=np.float32)
     forest = RandomForestClassifier(n_estimators=args.baseline_trees, n_jobs=1, random_state=0)
     forest.fit(vec.fit_transform(train_urls), train.y)
-    grams, _, _ = url_steps(bundle.for_input("url"))
+    grams = url_steps(bundle.for_input("url"))[0]
     plain_urls = urls[:args.plain_urls]  # the plain path is slow: fewer URLs, same per-URL rate
 
     # Drop the corpus before timing: a scoring process does not hold 185k dicts for the garbage

@@ -9,9 +9,10 @@ Operating points, both chosen on the out-of-fold (held-out) probabilities of the
   * a recall target for BIG (`recall_threshold(r)`, any r): the crawler's default, since a
     filter's first duty is not to lose BIG images (`DEFAULT_RECALL`, stored in the model file);
   * "f1": the threshold with the best mean F1 of BIG and SMALL (`threshold_`).
-Where exact signals decide some images before the model (`models.decision`), the recall target
-counts the BIG images they keep: `set_exact_kept` tells how many, so the model's threshold is set
-for the recall of all BIG images, not of those left to it.
+Where exact signals decide some images before the model (`models.decision`), the recall target is
+the share of the BIG images left to the model that it keeps (`set_model_side`): the exact signals
+are trusted about the files they state, and the model's threshold does not try to make up for an
+image its training label calls BIG where the file's own URL says otherwise.
 """
 from __future__ import annotations
 
@@ -60,7 +61,11 @@ class CalibratedThreshold(ClassifierMixin, BaseEstimator):
         self.estimator = estimator
         self.n_folds = n_folds
 
-    def fit(self, X, y, groups=None):
+    def fit(self, X, y, groups=None, calibrate_on=None):
+        """Fit; `calibrate_on` (a boolean mask, default all) picks the examples whose out-of-fold scores
+        fit the calibration and the F1 threshold: the kind of labels the probabilities should mean
+        (models.train passes the true and declared labels: the stated sizes train the estimator but
+        hold four times the share of BIG images, which would inflate every probability)."""
         y = np.asarray(y).astype(int)
         n = len(y)
         if groups is None:
@@ -77,30 +82,32 @@ class CalibratedThreshold(ClassifierMixin, BaseEstimator):
             est = clone(self.estimator).fit(_take(X, train), y[train])
             oof[test] = est.predict_proba(_take(X, test))[:, 1]
         ok = ~np.isnan(oof)
-        self.calibrator_ = IsotonicRegression(out_of_bounds="clip", y_min=0.0, y_max=1.0).fit(oof[ok], y[ok])
+        fit_on = ok & (np.ones(n, dtype=bool) if calibrate_on is None else np.asarray(calibrate_on, dtype=bool))
+        if len(np.unique(y[fit_on])) < 2:
+            fit_on = ok
+        self.calibrator_ = IsotonicRegression(out_of_bounds="clip", y_min=0.0, y_max=1.0).fit(oof[fit_on], y[fit_on])
         cal = np.full(n, np.nan)
         cal[ok] = self.calibrator_.predict(oof[ok])
-        self.threshold_ = f1avg_threshold(y[ok], cal[ok])
+        self.threshold_ = f1avg_threshold(y[fit_on], cal[fit_on])
         self.oof_examples_ = int(ok.sum())
-        self._oof_calibrated = cal  # for set_exact_kept; not needed once the model is fitted
-        self.set_exact_kept(np.zeros(n, dtype=bool), y)
+        self._oof_calibrated = cal  # for set_model_side; not needed once the model is fitted
+        self.set_model_side(np.zeros(n, dtype=bool), y)
         self.estimator_ = clone(self.estimator).fit(X, y)
         self.classes_ = np.array([0, 1])
         return self
 
-    def set_exact_kept(self, decided: np.ndarray, y, kept_big: int = 0) -> None:
-        """Base the recall targets on the training examples left to the model (`decided` False) and on
-        `kept_big`, the BIG training examples the exact signals keep without the model."""
+    def set_model_side(self, decided: np.ndarray, y) -> None:
+        """Base the recall targets on the BIG training examples left to the model (`decided` False)."""
         y = np.asarray(y).astype(int)
         cal = self._oof_calibrated
         left = (~np.asarray(decided, dtype=bool)) & (y == 1) & ~np.isnan(cal)
         # the out-of-fold probabilities of the BIG examples the model decides, highest first
         self.big_scores_ = np.sort(cal[left].astype(np.float32))[::-1].copy()
-        self.big_exact_kept_ = int(kept_big)
-        self.big_total_ = int((y == 1).sum())
+        self.big_exact_kept_ = 0
+        self.big_total_ = int(left.sum())
 
     def drop_fit_data(self) -> None:
-        """Forget the out-of-fold probabilities (kept after fit for set_exact_kept): not saved with the model."""
+        """Forget the out-of-fold probabilities (kept after fit for set_model_side): not saved with the model."""
         self.__dict__.pop("_oof_calibrated", None)
 
     def __getstate__(self):

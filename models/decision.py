@@ -3,7 +3,8 @@
 Order, best first (`record_decisions`): the declared size (both `width` and `height` attributes;
 for a line of `--aggregate` output, the sizes its occurrences declare, where they agree), then
 (off by default, see RULES) the image's own `srcset` `w` descriptor, then a size written into its
-URL.  A bare URL has only the last (`url_decisions`).  What is left undecided goes to the model (`models.score`).
+URL (by default only where it says BIG, see RULES).  A bare URL has only the last (`url_decisions`).
+What is left undecided goes to the model (`models.score`).
 
 A side at most 400 px rules BIG out; both sides above 400 decide BIG; one side alone, or a longest
 side above 400, does not decide.  Labels (what a crawler gets):
@@ -92,23 +93,45 @@ def declared_decision(rec: dict) -> Decision | None:
     return decide_from_size(sig) if sig else None
 
 
-def url_decisions(urls: list[str]) -> list[Decision | None]:
-    """URL-pattern decisions for a batch (the sizes of a UrlBatch, else one scan of the batch)."""
-    return [None if sig is None else decide_from_size(sig) for sig in sizes_of(urls)]
+def url_decisions(urls: list[str], labels: frozenset[str] | None = None) -> list[Decision | None]:
+    """URL-pattern decisions for a batch (the sizes of a UrlBatch, else one scan of the batch); with
+    `labels`, only decisions of those labels (the rest go to the model)."""
+    out = [None if sig is None else decide_from_size(sig) for sig in sizes_of(urls)]
+    if labels is not None:
+        out = [d if d is not None and d.label in labels else None for d in out]
+    return out
+
+
+def rule_labels(rules: tuple[str, ...], rule: str) -> frozenset[str] | None:
+    """The labels `rule` may decide under `rules`: None for all ("url-pattern"), a set for
+    "url-pattern:BIG" (only BIG decisions), empty when the rule is off."""
+    if rule in rules:
+        return None
+    named = [r.split(":", 1)[1] for r in rules if r.startswith(rule + ":")]
+    return frozenset(label for r in named for label in r.split("+"))
 
 
 ALL_RULES = ("declared", "srcset", "url-pattern")
-# The srcset rule is not on by default: it is right about the file the URL names, but a page's <img
-# src> is often the smallest rendition of an image shown big (the browser picks a larger candidate),
-# and on held-out sites it agreed with the declared size in only 82% of its calls (50% on one
-# collection); the model, which sees the same `w` descriptors as features, ranks those images better
-# (site split: SMALL skipped at 95% BIG recall 90.1% with the rule, 91.8% without).
-RULES = ("declared", "url-pattern")
+# What decides before the model, by default: a declared size, and a size in the URL where it says BIG
+# ("url-pattern:BIG").  Why not more, measured leaving each collection out in turn
+# (models/generalisation.py; SMALL skipped at 95% recall of BIG, record model, mean over 8 collections):
+#   * a URL that states a small size (`?width=200`, `-300x200.jpg`, `/news/320/`) names a small
+#     rendition, but on pages of unseen collections it was often the <img> of an image the page shows
+#     big (responsive images, CDN previews, blurred placeholders): deciding those SMALL lost 5-30% of a
+#     collection's BIG images, and 77% of SMALL fetches were skipped with it, 89% without (the model sees
+#     the same URL size as a feature, and ranks those images better);
+#   * the srcset rule (the image's own `w` descriptor) agreed with the declared size in only 82% of its
+#     calls on held-out sites (50% on one collection) for the same reason.
+# Both stay available (ALL_RULES, and "url-pattern" for every label), for a crawler that wants the file
+# a URL names and nothing bigger.
+RULES = ("declared", "url-pattern:BIG")
 
 
 def record_decisions(records: list[dict], rules: tuple[str, ...] = RULES) -> list[Decision | None]:
     """Declared size, then srcset, then URL pattern (those of `rules`), for each record."""
-    by_url = url_decisions([url_of(r) for r in records]) if "url-pattern" in rules else [None] * len(records)
+    labels = rule_labels(rules, "url-pattern")
+    by_url = (url_decisions([url_of(r) for r in records], labels) if labels is None or labels
+              else [None] * len(records))
     out = []
     for rec, from_url in zip(records, by_url):
         d = declared_decision(rec) if "declared" in rules else None

@@ -48,18 +48,22 @@ def summarise(per_collection: dict[str, dict]) -> dict:
     for recall in (0.90, 0.95, 0.99):
         values = [skipped_at(m, recall) for m in per_collection.values()]
         out[f"skipped_{round(recall * 100)}"] = {"mean": float(np.mean(values)), "worst": float(np.min(values))}
+    for key in ("big_kept", "small_skipped"):  # at the threshold chosen on the training side (ours only)
+        values = [m["default_point"][key] for m in per_collection.values() if m.get("default_point")]
+        if values:
+            out[f"default_{key}"] = {"mean": float(np.mean(values)), "worst": float(np.min(values))}
     return out
 
 
 def leave_one_collection_out(prep: Prepared, method: str, fit_kw: dict | None = None,
                              collections: list[str] | None = None,
-                             log: Callable[[str], None] = lambda _msg: None) -> dict:
+                             log: Callable[[str], None] = lambda _msg: None, urls: bool = True) -> dict:
     """Train `method` without each collection, test on it: {"record": ..., "url": ...}, each
     {"collections": {name: metrics}, "summary": {...}}.
 
     "record" scores full records (for our methods: exact signals first, as `ccimg score` does);
     "url" scores the image URL alone: for `ours` the URL model (`ours-url`) trained on the same
-    side, for the paper's methods the same model given bare URLs.
+    side, for the paper's methods the same model given bare URLs (`urls=False`: records only).
     """
     fit_kw = dict(fit_kw or {})
     names = collections or loco_collections(prep)
@@ -71,7 +75,9 @@ def leave_one_collection_out(prep: Prepared, method: str, fit_kw: dict | None = 
         exact_p = exact_calibration(train) if method in OUR_METHODS else None
         est = fit_method(method, train, **fit_kw)
         results["record"][name] = evaluate_model(method, est, test, exact_p=exact_p)
-        if method == "ours":
+        if not urls:
+            pass
+        elif method == "ours":
             url_est = fit_method("ours-url", train, k=fit_kw.get("k", 1000))
             results["url"][name] = evaluate_model("ours-url", url_est, test, exact_p=exact_p)
         elif method in URL_ONLY:
@@ -85,21 +91,28 @@ def leave_one_collection_out(prep: Prepared, method: str, fit_kw: dict | None = 
 
 
 LOCO_HEADER = ("| method | input | F1avg mean | F1avg worst | SMALL skipped @95% BIG recall, mean | worst | "
-               "@90% mean | @99% mean |\n|---|---|---|---|---|---|---|---|")
+               "@90% mean | @99% mean | no options: BIG kept, mean / worst | SMALL skipped |\n"
+               "|---|---|---|---|---|---|---|---|---|---|")
 
 
 def loco_row(name: str, kind: str, summary: dict) -> str:
     s = summary
+    kept, skipped = s.get("default_big_kept"), s.get("default_small_skipped")
+    default = (f"{kept['mean']:.1%} / {kept['worst']:.1%} | {skipped['mean']:.0%}" if kept and skipped
+               else "- | -")
     return (f"| {name} | {kind} | {s['f1_avg']['mean']:.3f} | {s['f1_avg']['worst']:.3f} | "
             f"{s['skipped_95']['mean']:.0%} | {s['skipped_95']['worst']:.0%} | {s['skipped_90']['mean']:.0%} | "
-            f"{s['skipped_99']['mean']:.0%} |")
+            f"{s['skipped_99']['mean']:.0%} | {default} |")
 
 
 def per_collection_table(result: dict) -> str:
     """Markdown: one row per left-out collection (record input), F1 and skipped at 95%."""
-    lines = ["| left out | examples (BIG) | sites | F1 small | F1 big | F1avg | SMALL skipped @95% |",
-             "|---|---|---|---|---|---|---|"]
+    lines = ["| left out | examples (BIG) | sites | F1 small | F1 big | F1avg | SMALL skipped @95% | "
+             "no options: BIG kept, SMALL skipped |",
+             "|---|---|---|---|---|---|---|---|"]
     for name, m in result["collections"].items():
+        d = m.get("default_point")
+        default = f"{d['big_kept']:.1%}, {d['small_skipped']:.0%}" if d else "-"
         lines.append(f"| {name} | {m['examples']:,} ({m['big']:,}) | {m['sites']} | {m['f1_small']:.3f} | "
-                     f"{m['f1_big']:.3f} | {m['f1_avg']:.3f} | {skipped_at(m, 0.95):.0%} |")
+                     f"{m['f1_big']:.3f} | {m['f1_avg']:.3f} | {skipped_at(m, 0.95):.0%} | {default} |")
     return "\n".join(lines)

@@ -24,6 +24,7 @@ PROJECT_TYPES = [
     "features.model_inputs.url_grams.GramVectorizer",
     "features.model_inputs.url_grams.GramTable",
     "features.model_inputs.url_shape.UrlShapeFeatures",
+    "features.model_inputs.url_shape.UrlHintFeatures",
     "features.model_inputs.paper.PaperFeatures",
     "features.model_inputs.context.ContextFeatures",
     "models.calibration.CalibratedThreshold",

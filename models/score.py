@@ -20,7 +20,7 @@ import numpy as np
 # model load (so `ccimg score` reports the model load alone).
 from features.model_inputs.size_signals import UrlBatch
 from models.calibration import DEFAULT_RECALL
-from models.decision import RULES, record_decisions, url_decisions
+from models.decision import RULES, record_decisions, rule_labels, url_decisions
 from models.model_file import ModelBundle, load
 
 DEFAULT_MODEL = Path(__file__).resolve().parent / "default_model.skops"
@@ -82,7 +82,8 @@ class Scorer:
         if urls_only and not isinstance(items, UrlBatch):
             items = UrlBatch(items)  # the URL sizes, found once for the decisions and the model
         if self.exact:
-            decisions = url_decisions(items) if urls_only else record_decisions(items, self.rules)
+            decisions = (url_decisions(items, rule_labels(self.rules, "url-pattern")) if urls_only
+                         else record_decisions(items, self.rules))
         else:
             decisions = [None] * n
         p = np.zeros(n)

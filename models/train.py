@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from models.decision import RULES, record_decisions, url_decisions
+from models.decision import RULES, record_decisions, rule_labels, url_decisions
 from models.evaluate import evaluate
 from models.labels import LabelledData, labelled
 from models.methods import OUR_METHODS, build
@@ -61,23 +61,22 @@ def split_by_site(prep: Prepared, test_share: float = 0.25) -> tuple[Prepared, P
     return prep.subset(~test), prep.subset(test)
 
 
-def fit_method(method: str, train: Prepared, trees: int = 30, k: int = 1000, seed: int = 0, **kw):
+def fit_method(method: str, train: Prepared, trees: int = 30, k: int = 1000, seed: int = 0,
+               rules: tuple[str, ...] | None = None, **kw):
     """Fit a named method on the training side (ours: with site-grouped calibration folds, and recall
-    targets that count the BIG images the exact signals keep before the model)."""
+    targets on the BIG images the exact `rules` leave to the model)."""
     est = build(method, trees=trees, k=k, n_train=len(train.data), seed=seed, **kw)
     if method not in OUR_METHODS:
         return est.fit(train.data.records, train.data.y)
-    est.fit(train.data.records, train.data.y, groups=train.sites)
+    est.fit(train.data.records, train.data.y, groups=train.sites, calibrate_on=train.evaluated)
+    rules = rules or RULES
     if method == "ours-url":
-        decisions = url_decisions([r["img_url"] for r in train.data.records])
+        decisions = url_decisions([r["img_url"] for r in train.data.records], rule_labels(rules, "url-pattern"))
     else:
-        decisions = record_decisions(train.data.records)
-    # recall targets are set on the examples evaluations count (true and declared labels)
-    counted = train.evaluated
-    decided = np.array([d is not None for d in decisions], dtype=bool) | ~counted
-    kept_big = sum(1 for d, y, c in zip(decisions, train.data.y, counted)
-                   if c and d is not None and d.label == "BIG" and y == 1)
-    est.set_exact_kept(decided, np.where(counted, train.data.y, 0), kept_big)
+        decisions = record_decisions(train.data.records, rules)
+    # recall targets are set on the examples evaluations count (true and declared labels) that reach the model
+    decided = np.array([d is not None for d in decisions], dtype=bool) | ~train.evaluated
+    est.set_model_side(decided, train.data.y)
     est.drop_fit_data()
     return est
 
@@ -104,9 +103,16 @@ def predict(method: str, est, test: Prepared, exact: bool = True, exact_p: dict 
 def evaluate_model(method: str, est, test: Prepared, exact: bool = True, exact_p: dict | None = None,
                    input_kind: str = "record") -> dict:
     """The metrics on a test side: F1 at p_big >= 0.5 (calibrated probabilities for ours, the forest
-    vote for the paper's methods, as they published), SMALL skipped at recall targets of BIG."""
-    p, _pred, reasons = predict(method, est, test, exact, exact_p, input_kind)
-    return evaluate(test.data.y, p, None, sites=test.sites, reasons=reasons)
+    vote for the paper's methods, as they published), SMALL skipped at recall targets of BIG (the
+    threshold set on the test side itself), and for ours `default_point`: BIG kept and SMALL skipped
+    at the threshold chosen on the training side (the default of `ccimg score`)."""
+    p, pred, reasons = predict(method, est, test, exact, exact_p, input_kind)
+    out = evaluate(test.data.y, p, None, sites=test.sites, reasons=reasons)
+    if method in OUR_METHODS:  # what `ccimg score` with no options does: the model's stored recall target
+        y = np.asarray(test.data.y)
+        out["default_point"] = {"big_kept": float(pred[y == 1].mean()) if (y == 1).any() else None,
+                                "small_skipped": float(1 - pred[y == 0].mean()) if (y == 0).any() else None}
+    return out
 
 
 def exact_calibration(train: Prepared, rules: tuple[str, ...] = RULES) -> dict:

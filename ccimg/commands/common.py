@@ -274,6 +274,17 @@ def check_recall(bundle, recall: float | None, kinds=("record", "url")) -> None:
                              "use --threshold")
 
 
+def add_model_arguments(parser) -> None:
+    """--model, and its operating point: --recall or --threshold (one of them), for the commands that score."""
+    parser.add_argument("--model", metavar="FILE", help="model file (default: the shipped model)")
+    limits = parser.add_mutually_exclusive_group()
+    limits.add_argument("--recall", type=recall_target, metavar="R",
+                        help="the threshold that keeps this share of BIG images on the model's held-out data "
+                             "(default: the recall target stored in the model, 0.95 for the shipped one)")
+    limits.add_argument("--threshold", type=threshold_value, metavar="P",
+                        help="an explicit threshold on p_big, or 'f1' for the model's best-F1 threshold")
+
+
 def threshold_value(text: str):
     """--threshold: a number on p_big in [0, 1], or 'f1' (the model's best-F1 threshold)."""
     if text == "f1":

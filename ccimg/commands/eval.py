@@ -3,15 +3,24 @@
 Labels as in `ccimg train` (true sizes first, then declared sizes, hidden from the features).  Paper
 methods are evaluated as the paper ran them (the model alone), ours with its exact signals first.
 
+With --leave-one-collection-out no model file is read: the method (--method, default ours) is trained
+on all collections of the data but one and tested on the one left out, for each collection with at
+least --min-per-class BIG and SMALL examples (a record's `collection`; records without one count their
+site as their collection), on full records and on bare URLs (models/generalisation.py).  This is how
+the README's figures are measured: a site-disjoint split inside the same collections flatters.
+
 examples:
   ccimg eval --data images/ --split test
   ccimg eval --model ng.skops --data out/shared_records.jsonl.gz --split test --input url --pr-out pr.csv
+  ccimg eval --data out/shared_records.jsonl.gz --leave-one-collection-out --json-out loco.json
 
 output (stdout): the counts of examples, BIG and SMALL, and sites; the table row (F1 of SMALL, BIG and
 their average; SMALL fetches skipped at 90/95/99% recall of BIG); precision, recall and F1 per class;
 accuracy per deciding reason.  --pr-out: CSV of threshold, precision, recall of BIG.  --json-out: all
 figures as JSON (examples, big, small, sites, f1_small, f1_big, f1_avg, precision_*, recall_*, skipped
-[{recall_target, threshold, small_skipped}], by_reason, pr_curve).
+[{recall_target, threshold, small_skipped}], by_reason, pr_curve).  With --leave-one-collection-out: the
+mean and worst over the collections left out, then one row per collection; --json-out holds
+{"record"|"url": {"collections": {name: figures}, "summary": {...}}}.
 """
 from __future__ import annotations
 
@@ -19,9 +28,13 @@ import csv
 import io
 import json
 
-from ccimg.commands.common import (NothingToDo, Progress, add_quiet_argument, check_new_file, check_recall,
-                                   load_model, recall_target, share, write_text_atomic)
+from ccimg.commands.common import (NothingToDo, Progress, UsageError, add_quiet_argument, check_new_file,
+                                   check_recall, load_model, positive_int, recall_target, say, share,
+                                   write_text_atomic)
 from ccimg.commands.data_args import add_data_arguments, label_sources, load_data
+from models.methods import METHODS
+
+MIN_PER_CLASS = 50  # as models.generalisation.MIN_PER_CLASS (not imported here: it would load numpy for --help)
 
 BATCH = 65536
 
@@ -41,6 +54,15 @@ def add_arguments(parser) -> None:
                        help="exact signals first even for a paper method (default: only for ours)")
     parser.add_argument("--recall", type=recall_target, metavar="R",
                         help="use the model's threshold for this recall of BIG (default: the model's own target)")
+    loco = parser.add_argument_group("leave-one-collection-out (trains instead of reading --model)")
+    loco.add_argument("--leave-one-collection-out", action="store_true",
+                      help="train --method without each collection in turn and test on the one left out")
+    loco.add_argument("--method", default="ours", choices=METHODS, metavar="METHOD",
+                      help=f"the method to train (default ours; one of {', '.join(METHODS)})")
+    loco.add_argument("--trees", type=positive_int, metavar="N",
+                      help="trees per forest (default: as the shipped model for ours, 30 for the paper's methods)")
+    loco.add_argument("--min-per-class", type=positive_int, default=MIN_PER_CLASS, metavar="N",
+                      help=f"leave out only collections with N BIG and N SMALL examples (default {MIN_PER_CLASS})")
     parser.add_argument("--pr-out", metavar="FILE.csv", help="write the precision-recall curve of BIG to this CSV")
     parser.add_argument("--json-out", metavar="FILE.json", help="write all figures to this JSON file")
     parser.add_argument("--overwrite", action="store_true", help="replace existing --pr-out/--json-out files")
@@ -57,6 +79,8 @@ def run(args) -> int:
     for path in (args.pr_out, args.json_out):
         if path:
             check_new_file(path, args.overwrite)
+    if args.leave_one_collection_out:
+        return run_leave_one_collection_out(args)
     bundle = load_model(args.model)
     check_recall(bundle, args.recall, kinds=(args.input,))
     sources = label_sources(args)
@@ -113,6 +137,50 @@ def run(args) -> int:
         write_text_atomic(args.pr_out, buf.getvalue())
     if args.json_out:
         write_text_atomic(args.json_out, json.dumps(m, indent=1, default=_plain) + "\n")
+    return 0
+
+
+def run_leave_one_collection_out(args) -> int:
+    """Train args.method without each collection, test on it; print the summary and per-collection tables."""
+    from ccimg.commands.build_default_model import DEFAULT_SETTINGS
+    from models.generalisation import (LOCO_HEADER, leave_one_collection_out, loco_collections, loco_row,
+                                       per_collection_table)
+    from models.train import prepare
+
+    for given in ("model", "pr_out", "recall"):
+        if getattr(args, given):
+            raise UsageError(f"--{given.replace('_', '-')} does not apply to --leave-one-collection-out "
+                             "(it trains a model per collection)")
+    if args.split != "all" or args.input != "record" or args.no_exact or args.exact:
+        raise UsageError("--leave-one-collection-out reports records and bare URLs on every collection left out: "
+                         "drop --split/--input/--exact/--no-exact")
+    records, truth = load_data(args)
+    prep = prepare(records, truth, label_sources(args))
+    names = loco_collections(prep, args.min_per_class)
+    if len(names) < 2:
+        raise NothingToDo(f"{len(names)} collection(s) with {args.min_per_class} BIG and {args.min_per_class} "
+                          "SMALL labelled examples: need 2 to leave one out (lower --min-per-class, or give "
+                          "records a `collection`)")
+    if args.method == "ours":
+        settings = dict(DEFAULT_SETTINGS["record"])
+    elif args.method == "ours-url":
+        settings = dict(DEFAULT_SETTINGS["url"])
+    else:
+        settings = {"trees": 30, "k": 1000} if args.method != "features" else {"trees": 30}
+    if args.trees and "trees" in settings:
+        settings["trees"] = args.trees
+    log = (lambda _msg: None) if args.quiet else (lambda msg: say(f"ccimg eval: {msg}"))
+    result = leave_one_collection_out(prep, args.method, settings, names, log=log)
+    print(f"{args.method}, leaving out in turn {len(names)} collections: {', '.join(names)}")
+    print(LOCO_HEADER)
+    for kind, r in result.items():
+        label = "ours-url (URL model)" if args.method == "ours" and kind == "url" else args.method
+        print(loco_row(label, "record" if kind == "record" else "URL only", r["summary"]))
+    for kind, r in result.items():
+        print(f"\nper collection left out ({'records' if kind == 'record' else 'URL only'}):")
+        print(per_collection_table(r))
+    if args.json_out:
+        write_text_atomic(args.json_out, json.dumps(result, indent=1, default=_plain) + "\n")
     return 0
 
 

@@ -21,9 +21,9 @@ import argparse
 import re
 
 from ccimg.commands.common import (EXIT_INTERRUPTED, CommandError, NothingToDo, Progress, UsageError,
-                                   add_quiet_argument, check_recall, load_model, non_negative_float,
-                                   non_negative_int, positive_float, positive_int, recall_target, say,
-                                   threshold_value)
+                                   add_model_arguments, add_quiet_argument, check_recall, load_model,
+                                   non_negative_float,
+                                   non_negative_int, positive_float, positive_int, say)
 from ccimg.commands.filter_args import add_filter_arguments, filter_from_args
 from ccimg.fetch.download import DEFAULT_MAX_BYTES
 from ccimg.fetch.image import DEFAULT_MAX_PIXELS, THUMBNAIL_FORMATS
@@ -71,13 +71,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("-o", "--output", required=True, metavar="DEST", help="a folder, or s3://bucket/prefix")
     what = parser.add_argument_group("what to fetch")
     what.add_argument("--all", action="store_true", help="fetch every URL (the baseline the model saves on)")
-    what.add_argument("--model", metavar="FILE", help="model to score extraction records with (default: shipped)")
-    limits = what.add_mutually_exclusive_group()
-    limits.add_argument("--recall", type=recall_target, metavar="R",
-                        help="score records at the threshold that keeps this share of BIG images "
-                             "(default: the recall target stored in the model)")
-    limits.add_argument("--threshold", type=threshold_value, metavar="P",
-                        help="score records at this threshold on p_big, or 'f1' (the model's best-F1 one)")
+    add_model_arguments(what)  # for extraction records, scored here
     what.add_argument("--probe-uncertain", type=band, metavar="P1,P2",
                       help="probe (a header-only Range GET, as ccimg probe) the URLs the model scored "
                            "P1 <= p_big < P2, and download those that are BIG")

@@ -29,8 +29,8 @@ from __future__ import annotations
 import gc
 import time
 
-from ccimg.commands.common import (NothingToDo, Progress, UsageError, add_output_arguments, add_quiet_argument,
-                                   check_recall, load_model, positive_int, recall_target, say, threshold_value)
+from ccimg.commands.common import (NothingToDo, Progress, UsageError, add_model_arguments, add_output_arguments,
+                                   add_quiet_argument, check_recall, load_model, positive_int, say)
 from ccimg.commands.data_args import MAX_URL_LENGTH, check_url, clean_record
 from ccimg.commands.filter_args import add_filter_arguments, filter_from_args
 from dataio.tables import RowWriter, Skips, iter_rows, output_format
@@ -52,13 +52,7 @@ def add_arguments(parser) -> None:
     parser.add_argument("--unique", action="store_true",
                         help="write each img_url once, at its first written row (after --only); memory: "
                              "8 bytes per distinct URL")
-    parser.add_argument("--model", metavar="FILE", help="model file (default: the shipped model)")
-    limits = parser.add_mutually_exclusive_group()
-    limits.add_argument("--recall", type=recall_target, metavar="R",
-                        help="the threshold that keeps this share of BIG images on the model's held-out data "
-                             "(default: the recall target stored in the model, 0.95 for the shipped one)")
-    limits.add_argument("--threshold", type=threshold_value, metavar="P",
-                        help="an explicit threshold on p_big, or 'f1' for the model's best-F1 threshold")
+    add_model_arguments(parser)
     parser.add_argument("--no-exact", action="store_true", help="the model alone, without the exact signals")
     parser.add_argument("--batch", type=positive_int, default=65536, metavar="N",
                         help="rows scored at once (default 65536)")

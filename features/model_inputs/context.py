@@ -1,6 +1,8 @@
 """Our non-textual features of an image occurrence: the signals the paper did not use.
 
-srcset `w` descriptors, our URL size patterns, declared sizes where present (hidden upstream when
+srcset `w` descriptors, our URL size patterns and URL hints (`url_hints`: original or thumbnail forms,
+avatar/icon/logo words, camera and hash file names, the context of the URL's largest number),
+`fetchpriority` and `decoding`, declared sizes where present (hidden upstream when
 they are the label: see `models.labels.hide_declared_size`), lazy loading, `sizes`, the element's
 position and the page's image count, parent tag, and how often the image's URL and folder occur on
 its page.  Missing values are -1 (trees split them off).
@@ -19,6 +21,8 @@ import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
 
 from features.model_inputs.size_signals import parse_pixels, srcset_size, srcset_widths, style_size, url_size
+from features.model_inputs.url_hints import HINT_NAMES, url_hints
+from features.model_inputs.url_rules import URL_PATTERN_NAMES
 from features.urls import url_extension, url_of
 
 _PARENTS = ("a", "figure", "picture", "p", "div", "span", "li", "td", "noscript", "header", "nav", "footer")
@@ -26,7 +30,7 @@ _EXTRA_SUFFIXES = ("svg", "webp", "ico", "avif", "php", "")
 _LAZY_CLASS = re.compile(r"lazy", re.I)
 _SIZES_PX = re.compile(r"(\d{1,4})px")
 _SIZES_VW = re.compile(r"(\d{1,3})vw")
-_URL_PATTERN_NAMES = ("wxh", "wiki-px", "flickr", "google", "cdn-path", "query")
+_URL_PATTERN_NAMES = URL_PATTERN_NAMES  # the rules of features/model_inputs/url_rules.py, by name
 
 CONTEXT_FEATURE_NAMES = (
     ["decl_width", "decl_height", "decl_has_width", "decl_has_height", "style_width", "style_height",
@@ -39,6 +43,8 @@ CONTEXT_FEATURE_NAMES = (
        "has_title", "has_class", "has_id", "query_length", "path_depth", "img_host_is_page_host_suffix"]
     + [f"parent_{p}" for p in _PARENTS]
     + [f"suffix_{s or 'none'}" for s in _EXTRA_SUFFIXES]
+    + [f"url_hint_{h}" for h in HINT_NAMES]
+    + ["fetchpriority_high", "decoding_async"]
 )
 
 
@@ -71,7 +77,7 @@ def context_features(rec) -> dict[str, float]:
     uw = us.width if us else None
     uh = us.height if us else None
     known = [v for v in (uw, uh) if v is not None]
-    pattern = us.pattern.replace("-longest", "") if us else ""
+    pattern = us.pattern.removesuffix("-longest").removesuffix("-box") if us else ""
     position, page_images = rec.get("position"), rec.get("page_images")
     cls = rec.get("class") or ""
     parent = rec.get("parent_tag")
@@ -108,6 +114,11 @@ def context_features(rec) -> dict[str, float]:
         out[f"parent_{p}"] = float(parent == p)
     for s in _EXTRA_SUFFIXES:
         out[f"suffix_{s or 'none'}"] = float(suffix == s)
+    for name, value in url_hints(url).items():
+        out[f"url_hint_{name}"] = value
+    out["fetchpriority_high"] = _flag((rec.get("fetchpriority") or "").lower() == "high"
+                                      if "fetchpriority" in rec else None)
+    out["decoding_async"] = _flag((rec.get("decoding") or "").lower() == "async" if "decoding" in rec else None)
     return out
 
 

@@ -90,3 +90,45 @@ class UrlShapeFeatures(TransformerMixin, BaseEstimator):
         suffix = np.fromiter((_SUFFIX_CODE.get(url_extension(h[0]), -1) for h in heads), dtype=np.int64, count=n)
         return out, suffix
 
+
+
+class UrlHintFeatures(TransformerMixin, BaseEstimator):
+    """The URL hints of `features.model_inputs.url_hints` as sparse indicator columns (for a linear model).
+
+    The flags (original, thumbnail, avatar, icon, ..., camera_name, hash_name) and the context of the
+    URL's largest number are 0/1 columns as they are; that number itself is binned by its training
+    quantiles.  Why: they say what kind of file a URL names on any host, where n-grams only know
+    the hosts of the training data.
+    """
+
+    def __init__(self, bins: int = 8):
+        self.bins = bins
+
+    def _hints(self, X) -> np.ndarray:
+        from features.model_inputs.url_hints import url_hints_matrix
+
+        return url_hints_matrix(list(X) if isinstance(X, UrlBatch) else [url_of(x) for x in X])
+
+    def fit(self, X, y=None):
+        from features.model_inputs.url_hints import HINT_NAMES
+
+        hints = self._hints(X)
+        self.names_ = list(HINT_NAMES)
+        self.num_col_ = self.names_.index("num_max")
+        values = hints[:, self.num_col_]
+        qs = np.linspace(0, 1, self.bins + 1)[1:-1]
+        self.edges_ = np.unique(np.quantile(values[values > 0], qs)) if (values > 0).any() else np.array([])
+        return self
+
+    def transform(self, X):
+        hints = self._hints(X)
+        flags = np.delete(hints, self.num_col_, axis=1)
+        number_bin = np.searchsorted(self.edges_, hints[:, self.num_col_], side="right")
+        bins = np.zeros((len(hints), len(self.edges_) + 1), dtype=np.float32)
+        bins[np.arange(len(hints)), number_bin] = 1.0
+        bins[hints[:, self.num_col_] <= 0] = 0.0  # no number in the URL: no bin
+        return sp.csr_matrix(np.hstack([flags, bins]).astype(np.float32))
+
+    def get_feature_names_out(self, input_features=None):
+        flags = [n for n in self.names_ if n != "num_max"]
+        return np.array(flags + [f"num_max_bin{b}" for b in range(len(self.edges_) + 1)], dtype=object)

@@ -345,6 +345,8 @@ class ImageExtractor:
                 "id": cut(attrs.get("id")),
                 "style": style[:200] if style is not None else None,
                 "loading": cut(attrs.get("loading")),
+                "fetchpriority": cut(attrs.get("fetchpriority")),
+                "decoding": cut(attrs.get("decoding")),
                 "lazy": lazy,
                 "in_noscript": in_noscript,
                 "rel": cut(attrs.get("rel")),

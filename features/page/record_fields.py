@@ -23,6 +23,8 @@ FIELDS: dict[str, str] = {
     "id": "id attribute (raw) or null",
     "style": "style attribute (raw, first 200 chars) or null",
     "loading": "loading attribute (raw) or null",
+    "fetchpriority": "fetchpriority attribute (raw) or null: `high` marks a page's main image",
+    "decoding": "decoding attribute (raw) or null",
     "lazy": "true when img_url came from a lazy-loading attribute instead of src",
     "in_noscript": "inside <noscript> (parsed as markup, as by a browser without scripts): mostly fallbacks",
     "rel": "rel attribute of <link>/<a> (raw) or null",

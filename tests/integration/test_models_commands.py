@@ -30,3 +30,27 @@ def test_train_then_eval_on_held_out_sites(tmp_path, capsys):
     assert abs(again["f1_avg"] - held_out["f1_avg"]) < 1e-9
     rows = list(csv.DictReader(open(pr)))
     assert len(rows) > 10 and all(0 <= float(r["precision"]) <= 1 for r in rows)
+
+
+def test_eval_leave_one_collection_out(tmp_path, capsys):
+    """Two real collections (html-aeb, wcxb): each is left out in turn, on records and on bare URLs."""
+    data = tmp_path / "records.jsonl"
+    data.write_text("".join(json.dumps(r) + "\n" for r in list(more_records()) + list(aeb_records())))
+    figures = tmp_path / "loco.json"
+    assert main(["eval", "--data", str(data), "--leave-one-collection-out", "--trees", "8", "--quiet",
+                 "--json-out", str(figures)]) == 0
+    out = capsys.readouterr().out
+    assert "ours-url (URL model) | URL only" in out and "| html-aeb |" in out
+    result = json.loads(figures.read_text())
+    assert set(result) == {"record", "url"}
+    for kind in ("record", "url"):
+        per = result[kind]["collections"]
+        assert set(per) == {"html-aeb", "html-more/wcxb"}
+        f1 = [m["f1_avg"] for m in per.values()]
+        assert result[kind]["summary"]["f1_avg"]["worst"] == min(f1)
+        assert abs(result[kind]["summary"]["f1_avg"]["mean"] - sum(f1) / 2) < 1e-9
+        # better than chance on a collection never seen in training
+        assert all(m["f1_avg"] > 0.6 for m in per.values())
+    assert main(["eval", "--data", str(data), "--leave-one-collection-out", "--model", "x.skops"]) == 2
+    assert "does not apply" in capsys.readouterr().err
+    assert main(["eval", "--data", str(data), "--leave-one-collection-out", "--min-per-class", "100000"]) == 3

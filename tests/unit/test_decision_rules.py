@@ -41,7 +41,7 @@ def test_an_aggregate_line_is_decided_by_what_its_occurrences_declare():
     assert aggregate_declared_size({"declared_sizes": ["600x500", "640x480"]}).width == 640
 
 
-def test_recall_targets_count_the_big_images_the_exact_signals_keep():
+def test_recall_targets_are_set_on_the_big_images_left_to_the_model():
     rng = np.random.default_rng(0)
     X = rng.normal(size=(600, 3))
     y = (X[:, 0] + 0.7 * rng.normal(size=600) > 0.8).astype(int)
@@ -51,9 +51,9 @@ def test_recall_targets_count_the_big_images_the_exact_signals_keep():
     assert est.recall_thresholds_["0.95"] == t95 and 0.0 < est.threshold_ < 1.0
     # a recall target the model alone reaches on the held-out scores it kept
     assert (est.big_scores_ >= t95).sum() >= 0.95 * y.sum() - 1
-    # when exact signals already keep most BIG images, the model needs a higher threshold for the same target
+    # when exact signals decide some images, the target is the share of the BIG images left to the model
     est._oof_calibrated = np.sort(rng.random(600))
-    est.set_exact_kept(np.arange(600) < 300, y, kept_big=int(y[:300].sum()))
-    assert est.big_total_ == int(y.sum()) and est.big_exact_kept_ == int(y[:300].sum())
+    est.set_model_side(np.arange(600) < 300, y)
+    assert est.big_total_ == int(y[300:].sum()) and len(est.big_scores_) == est.big_total_
     with pytest.raises(ValueError):
         est.recall_threshold(1.5)

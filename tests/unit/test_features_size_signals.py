@@ -151,7 +151,7 @@ def test_srcset_descriptor_of_the_image_itself():
            "srcset": "https://a.com/p-300x200.jpg 300w, https://a.com/p-1024x683.jpg 1024w"}
     assert srcset_size(rec).width == 300
     assert record_decisions([rec], ALL_RULES)[0].reason == "srcset"  # off by default: see models.decision.RULES
-    assert record_decisions([rec])[0].reason == "url-pattern"
+    assert record_decisions([rec])[0] is None  # by default a small size in the URL is left to the model
     assert srcset_size({**rec, "img_url": "https://a.com/other.jpg", "src": "other.jpg"}) is None
 
 

@@ -86,3 +86,18 @@ def test_shipped_model_metadata_describes_its_training_and_evaluation(scorer):
     assert ev["examples"] > 1000 and ev["sites"] > 100
     assert meta["split"]["train_sites"] > meta["split"]["test_sites"] > 100
     assert DEFAULT_MODEL.stat().st_size < 8_000_000
+
+
+def test_a_record_scores_the_same_alone_and_in_any_batch(scorer):
+    """Every feature is row-wise (page context is computed in extraction): batching cannot change a score.
+
+    Up to float noise: the forest's trees add their votes from several threads in no fixed order, so the
+    same batch scored twice can differ in the last bits (1e-15) of a probability."""
+    records = list(aeb_records())[:240]
+    together = scorer.score(records)
+    alone = np.array([scorer.score([r]).p_big[0] for r in records[:80]])
+    np.testing.assert_allclose(alone, together.p_big[:80], rtol=0, atol=1e-12)
+    shuffled = scorer.score(records[::-1])
+    np.testing.assert_allclose(shuffled.p_big[::-1], together.p_big, rtol=0, atol=1e-12)
+    assert shuffled.label[::-1] == together.label
+    assert {r for r in together.reason} >= {"model"}
