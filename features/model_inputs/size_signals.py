@@ -171,9 +171,16 @@ def maybe_size_rows(urls: list[str]) -> tuple[list[int], list[int]]:
     return rows.tolist(), mask[rows].tolist()
 
 
-def url_sizes(urls: list[str]) -> list[SizeSignal | None]:
-    """`url_size` of every URL of a batch: one scan of the batch picks the URLs worth parsing."""
-    decoded = [unquote(u) if "%" in u else u for u in urls]  # what url_size parses
+def decode_all(urls) -> list[str]:
+    """The URL-decoded URLs, what `url_size` and the URL hints read."""
+    return [unquote(u) if "%" in u else u for u in urls]
+
+
+def url_sizes(urls: list[str], decoded: list[str] | None = None) -> list[SizeSignal | None]:
+    """`url_size` of every URL of a batch: one scan of the batch picks the URLs worth parsing.
+    `decoded`: `decode_all(urls)`, where the caller has it."""
+    if decoded is None:
+        decoded = decode_all(urls)
     out: list[SizeSignal | None] = [None] * len(urls)
     rows, masks = maybe_size_rows(decoded)
     for i, mask in zip(rows, masks):
@@ -193,15 +200,17 @@ class UrlBatch(tuple):
     """
 
     sizes: list[SizeSignal | None]
+    decoded: list[str]  # decode_all of the URLs, for the URL hints too
 
-    def __new__(cls, urls, sizes: list[SizeSignal | None] | None = None):
+    def __new__(cls, urls, sizes: list[SizeSignal | None] | None = None, decoded: list[str] | None = None):
         self = super().__new__(cls, urls)
-        self.sizes = url_sizes(self) if sizes is None else sizes
+        self.decoded = decode_all(self) if decoded is None else decoded
+        self.sizes = url_sizes(self, self.decoded) if sizes is None else sizes
         return self
 
     def take(self, rows) -> UrlBatch:
         """The URLs at these rows, with their sizes (no new scan)."""
-        return UrlBatch([self[i] for i in rows], [self.sizes[i] for i in rows])
+        return UrlBatch([self[i] for i in rows], [self.sizes[i] for i in rows], [self.decoded[i] for i in rows])
 
 
 def sizes_of(urls) -> list[SizeSignal | None]:

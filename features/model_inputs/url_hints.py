@@ -301,15 +301,17 @@ def _largest_numbers(low: bytes, arr: np.ndarray, ends: np.ndarray, out: np.ndar
     sep = np.isin(p1, np.frombuffer(b"=_:-/", dtype=np.uint8))
     near = np.flatnonzero(letter(p1) | (sep & letter(p2)))
     starts, p1, sep = starts[near], p1[near], sep[near] & (p1[near] != 47)
+    longest = max(len(w) for _, words in _KEYWORDS for w in words) + 2
+    preceding = at(starts[:, None] - np.arange(1, longest + 1))  # column k - 1: the character k places before
     for name, words in reversed(_KEYWORDS):
         hit = np.zeros(len(best), dtype=bool)
         for word in words:
             for gap in (0, 1):  # the word right before the number, or before a separator
                 ok = (sep | ((p1 == 47) & (name == "max"))) if gap else np.ones(len(near), dtype=bool)
                 for j, c in enumerate(reversed(word)):
-                    ok &= before(1 + gap + j) == c
+                    ok &= preceding[:, gap + j] == c
                 if name != "max":  # the word starts the URL's word: no letter before it
-                    ok &= ~letter(before(1 + gap + len(word)))
+                    ok &= ~letter(preceding[:, gap + len(word)])
                 hit[near] |= ok
         conds.append((name, hit))
     for name, cond in conds:
@@ -338,5 +340,18 @@ def _in_hex_token(arr: np.ndarray, starts: np.ndarray, stops: np.ndarray) -> np.
     token_start = _previous(not_alnum, starts) + 1
     token_stop = _next(not_alnum, starts, n)
     length = token_stop - token_start
-    g_to_z = np.flatnonzero((arr - 103) < 20)  # letters a hex token does not have
-    return (length >= 4) & (length > stops - starts) & (_next(g_to_z, token_start, n) >= token_stop)
+    # the candidates: 4+ characters, not only the digits; then whether a candidate has a letter a hex
+    # token does not have (g-z), one character position at a time over the candidates still long enough
+    # (tokens are short: a few passes over a few arrays, not a pass over the whole batch)
+    candidate = np.flatnonzero((length >= 4) & (length > stops - starts))
+    hexlike = np.zeros(len(starts), dtype=bool)
+    first, size = token_start[candidate], length[candidate]
+    has_g_to_z = np.zeros(len(candidate), dtype=bool)
+    active = np.arange(len(candidate))
+    j = 0
+    while len(active):
+        has_g_to_z[active] |= (arr[first[active] + j] - 103) < 20
+        j += 1
+        active = active[size[active] > j]
+    hexlike[candidate] = ~has_g_to_z
+    return hexlike

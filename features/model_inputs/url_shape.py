@@ -107,7 +107,9 @@ class UrlHintFeatures(TransformerMixin, BaseEstimator):
     def _hints(self, X) -> np.ndarray:
         from features.model_inputs.url_hints import url_hints_matrix
 
-        return url_hints_matrix(list(X) if isinstance(X, UrlBatch) else [url_of(x) for x in X])
+        if isinstance(X, UrlBatch):
+            return url_hints_matrix(list(X), X.decoded)
+        return url_hints_matrix([url_of(x) for x in X])
 
     def fit(self, X, y=None):
         from features.model_inputs.url_hints import HINT_NAMES
