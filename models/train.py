@@ -14,7 +14,7 @@ import numpy as np
 
 from models.decision import RULES, record_decisions, rule_labels, url_decisions
 from models.evaluate import evaluate
-from models.labels import LabelledData, labelled
+from models.labels import DEFAULT_SOURCES, LabelledData, labelled
 from models.methods import OUR_METHODS, build
 from models.model_file import ModelBundle, data_digest, library_versions
 from models.score import Scorer
@@ -50,7 +50,7 @@ def collection_of(rec) -> str:
     return record_site(rec)
 
 
-def prepare(records, truth: dict | None = None, sources=("true", "declared", "stated")) -> Prepared:
+def prepare(records, truth: dict | None = None, sources=DEFAULT_SOURCES) -> Prepared:
     data = labelled(records, truth, sources)
     return Prepared(data, np.array([record_site(r) for r in data.records], dtype=object),
                     np.array([collection_of(r) for r in data.records], dtype=object))

@@ -106,7 +106,7 @@ def records_of(rows, skips: Skips, max_url_length: int = MAX_URL_LENGTH):
 
 
 # -- train and eval: --data and --labels --------------------------------------------------------------------
-LABEL_SOURCES = ("true", "declared", "stated")
+LABEL_SOURCES = ("true", "declared", "stated", "stated:srcset", "stated:og:image", "stated:json-ld", "stated:icon")
 
 
 def add_data_arguments(parser, label_sources: str = "true,declared") -> None:
@@ -118,7 +118,8 @@ def add_data_arguments(parser, label_sources: str = "true,declared") -> None:
                              "(or width/height), e.g. `ccimg probe` or `jobs.image_sizes` output")
     parser.add_argument("--label-sources", default=label_sources,
                         help="label sources to use, best first: true (pixel sizes), declared (width/height "
-                             f"attributes), stated (sizes the page states elsewhere) (default: {label_sources})")
+                             "attributes), stated (sizes the page states elsewhere: all, or one of stated:srcset, "
+                             f"stated:og:image, stated:json-ld, stated:icon) (default: {label_sources})")
     parser.add_argument("--limit", type=positive_int, metavar="N", help="read at most N records in all")
 
 

@@ -23,6 +23,7 @@ import time
 from ccimg.commands.common import (NothingToDo, add_quiet_argument, atomic_path, check_new_file, number_type,
                                    phase, positive_int, say)
 from ccimg.commands.data_args import add_data_arguments, label_sources, load_data
+from models.labels import DEFAULT_SOURCES
 from models.methods import METHODS, OUR_METHODS, URL_ONLY
 
 
@@ -30,7 +31,7 @@ _holdout = number_type(float, lambda v: 0.0 <= v < 1.0, "must be at least 0 and 
 
 
 def add_arguments(parser) -> None:
-    add_data_arguments(parser, label_sources="true,declared,stated")
+    add_data_arguments(parser, label_sources=",".join(DEFAULT_SOURCES))
     parser.add_argument("--method", default="ours", choices=METHODS, metavar="METHOD",
                         help=f"what to train (default ours): {', '.join(METHODS)}")
     parser.add_argument("--trees", type=positive_int, default=30, help="trees per forest (default 30; paper: 10, 30, "

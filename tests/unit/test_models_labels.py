@@ -66,3 +66,16 @@ def test_sites_and_a_site_disjoint_split():
     assert not set(sites[test]) & set(sites[~test])
     assert np.array_equal(test, is_test_site(list(sites)))  # the same on every run and machine
     assert np.array_equal(is_test_site(sites[::-1]), test[::-1])  # order does not matter
+
+
+def test_stated_sizes_by_source():
+    """"stated" takes every stated size; "stated:<where>" only that source's (benchmarks/label_sources.py)."""
+    icon = {"img_url": "u", "stated_width": 32, "stated_height": 32, "stated_by": "icon"}
+    photo = {"img_url": "v", "stated_width": 1200, "stated_height": 800, "stated_by": "srcset"}
+    assert label_of(icon).label == "SMALL" and label_of(icon).source == "stated:icon"
+    assert label_of(photo).label == "BIG" and label_of(photo).source == "stated:srcset"
+    only_icons = ("true", "declared", "stated:icon")
+    assert label_of(icon, sources=only_icons) is not None and label_of(photo, sources=only_icons) is None
+    assert label_of(photo, sources=("true", "declared")) is None
+    # a declared size still comes first
+    assert label_of({**photo, "width_attr": "100", "height_attr": "80"}).source == "declared"
