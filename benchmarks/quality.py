@@ -15,7 +15,7 @@ lowers the threshold on the test side until R% of its BIG images are kept.
     python benchmarks/quality.py [--records out/shared_records.jsonl.gz] [--out FILE.md] [--json-out FILE]
     python benchmarks/quality.py --methods ours ours-url --no-split     # our models only, LOCO only
 
-About 40 minutes on 2 busy cores for the whole table.
+About 50 minutes on 2 busy cores for the whole table (ours: 2-6 minutes per collection left out).
 """
 from __future__ import annotations
 

@@ -100,13 +100,12 @@ class LabelledData:
 
 
 # The label sources training uses by default: every source but the stated `srcset` candidates.
-# Measured leaving each of 8 collections out in turn (benchmarks/label_sources.py, record model):
-# without the 27,041 srcset labels the mean F1avg is 0.891 (worst 0.772) and 91% of SMALL fetches are
-# skipped at 95% recall of BIG (worst 82%), against 0.874 (0.722) and 89% (79%) with them.  Why, as far
-# as it can be seen: 80% of those labels are BIG, and they are the larger renditions of images whose
-# <img> the page shows smaller: they teach that an image with a srcset is BIG, which the page's own
-# <img src> (what a crawler fetches) often is not.  The icons, og:image and JSON-LD sizes stay (without
-# any stated size: 0.876 and 85%, worst collection 0.675 and 61%).
+# Measured leaving each of 8 collections out in turn (benchmarks/label_sources.py, record model): without
+# the 27,041 srcset labels, mean F1avg 0.891 (worst collection 0.772), SMALL fetches skipped at 95% recall
+# of BIG 91% (worst 82%); with them 0.875 (0.681) and 91% (79%); without any stated size 0.876 (0.675)
+# and 85% (61%).  Why, as far as it can be seen: 80% of the srcset labels are BIG, and they are the
+# larger renditions of images whose <img src> (what a crawler fetches) the page shows smaller: they teach
+# "an image with a srcset is BIG".  The icons, og:image and JSON-LD sizes stay.
 DEFAULT_SOURCES = ("true", "declared", "stated:og:image", "stated:json-ld", "stated:icon")
 
 
