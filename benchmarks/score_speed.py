@@ -164,7 +164,7 @@ def reference_scores(scorer, urls: list[str]):
         indices = np.array([c for r in rows for c in r], dtype=np.int32)
         X = sp.csr_matrix((np.ones(len(indices), dtype=np.float32), indices, indptr), shape=(len(rows), n_cols))
         pm = est.calibrator_.predict(linear.predict_proba(X)[:, 1])
-        t = scorer.threshold_for(est)
+        t = scorer.threshold_for(est, "url")
         for i, v in zip(rest, pm):
             p[i] = v
             label[i], reason[i] = ("BIG" if v >= t else "SMALL"), "model"

@@ -40,8 +40,9 @@ class Scorer:
 
     The operating point, in order: `threshold` (a number on p_big, or "f1" for the model's best-F1
     threshold), else `recall` (a target share of BIG images kept), else the recall target stored in
-    the model file (`metadata["default_recall"]`, 95%: a crawler filter's first duty is not to lose
-    BIG images).  Recall thresholds were chosen on held-out data of the training run.
+    the model file (`metadata["default_recall"]`, 95%, and `default_recall_url` for bare URLs, 98%:
+    a crawler filter's first duty is not to lose BIG images).  Recall thresholds were chosen on
+    held-out data of the training run.
 
     An exact decision keeps its label; its p_big is the BIG share measured for that reason and
     label on the training data (`metadata["exact_p"]`), so that ranking by p_big (to reach a
@@ -63,17 +64,25 @@ class Scorer:
         # the exact rules this model was trained to follow (stored in its file), or those asked for
         self.rules = tuple(rules or bundle.metadata.get("rules") or RULES)
 
+    def default_recall_for(self, kind: str = "record") -> float:
+        """The recall target stored in the model file for this input: `default_recall_url` for bare URLs
+        where the file has one (the shipped model: 0.98), else `default_recall` (0.95)."""
+        meta = self.bundle.metadata
+        if kind == "url" and "default_recall_url" in meta:
+            return float(meta["default_recall_url"])
+        return float(meta.get("default_recall", DEFAULT_RECALL))
+
     @property
     def default_recall(self) -> float:
-        return float(self.bundle.metadata.get("default_recall", DEFAULT_RECALL))
+        return self.default_recall_for("record")
 
-    def threshold_for(self, estimator) -> float:
+    def threshold_for(self, estimator, kind: str = "record") -> float:
         if self.fixed_threshold == "f1":
             return float(getattr(estimator, "threshold_", 0.5))
         if self.fixed_threshold is not None:
             return float(self.fixed_threshold)
         if hasattr(estimator, "recall_threshold"):
-            return estimator.recall_threshold(self.recall if self.recall is not None else self.default_recall)
+            return estimator.recall_threshold(self.recall if self.recall is not None else self.default_recall_for(kind))
         return 0.5
 
     def score(self, items: list) -> Scores:
@@ -103,7 +112,7 @@ class Scorer:
             est = self.bundle.for_input("url" if urls_only else "record")
             batch = items.take(rest) if urls_only else [items[i] for i in rest]
             pm = est.predict_proba(batch)[:, 1]
-            t = self.threshold_for(est)
+            t = self.threshold_for(est, "url" if urls_only else "record")
             p[rest] = pm
             for i, big in zip(rest, (pm >= t).tolist()):
                 label[i] = "BIG" if big else "SMALL"

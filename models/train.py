@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from models.calibration import DEFAULT_RECALL, DEFAULT_RECALL_URL
 from models.decision import RULES, record_decisions, rule_labels, url_decisions
 from models.evaluate import evaluate
 from models.labels import DEFAULT_SOURCES, LabelledData, labelled
@@ -93,7 +94,8 @@ def predict(method: str, est, test: Prepared, exact: bool = True, exact_p: dict 
     items = [r["img_url"] for r in records] if input_kind == "url" else records
     if method in OUR_METHODS:
         kind = "url" if method == "ours-url" else "record"
-        bundle = ModelBundle({kind: est}, {"exact_p": exact_p or {}})
+        bundle = ModelBundle({kind: est}, {"exact_p": exact_p or {}, "default_recall": DEFAULT_RECALL,
+                                           "default_recall_url": DEFAULT_RECALL_URL})
         scores = Scorer(bundle, exact=exact).score(items)
         return scores.p_big, np.array([lab == "BIG" for lab in scores.label], dtype=int), scores.reason
     p = est.predict_proba(items)[:, 1]

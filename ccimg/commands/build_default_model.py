@@ -57,7 +57,7 @@ def records_from_shared(data_dir, cache: Path, rebuild: bool = False, limit_page
 
 
 def run(args) -> int:
-    from models.calibration import DEFAULT_RECALL
+    from models.calibration import DEFAULT_RECALL, DEFAULT_RECALL_URL
     from models.decision import RULES
     from models.model_file import ModelBundle, save
     from models.train import evaluate_model, exact_calibration, fit_method, metadata, prepare, split_by_site
@@ -92,6 +92,7 @@ def run(args) -> int:
     meta["exact_p"] = exact_p
     meta["rules"] = list(RULES)
     meta["default_recall"] = DEFAULT_RECALL
+    meta["default_recall_url"] = DEFAULT_RECALL_URL
     meta["split"] = {"test_share": 0.25, "train_examples": len(train.data), "test_examples": len(test.data),
                      "train_sites": len(set(train.sites)), "test_sites": len(set(test.sites))}
     meta["data"] = {"source": "../shared/data (html-more, html-aeb, webarchive, cc)", "records": len(records),

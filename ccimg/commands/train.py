@@ -49,7 +49,7 @@ def add_arguments(parser) -> None:
 
 
 def run(args) -> int:
-    from models.calibration import DEFAULT_RECALL
+    from models.calibration import DEFAULT_RECALL, DEFAULT_RECALL_URL
     from models.decision import RULES
     from models.model_file import ModelBundle, save
     from models.train import evaluate_model, exact_calibration, fit_method, metadata, prepare, split_by_site
@@ -88,6 +88,7 @@ def run(args) -> int:
     meta["exact_p"] = exact_p
     meta["rules"] = list(RULES)
     meta["default_recall"] = DEFAULT_RECALL
+    meta["default_recall_url"] = DEFAULT_RECALL_URL
     kind = "url" if args.method in URL_ONLY else "record"
     with atomic_path(args.output) as tmp:
         save(tmp, ModelBundle({kind: est}, meta))

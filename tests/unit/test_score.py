@@ -101,3 +101,17 @@ def test_a_record_scores_the_same_alone_and_in_any_batch(scorer):
     np.testing.assert_allclose(shuffled.p_big[::-1], together.p_big, rtol=0, atol=1e-12)
     assert shuffled.label[::-1] == together.label
     assert {r for r in together.reason} >= {"model"}
+
+
+def test_bare_urls_default_to_their_own_recall_target(scorer):
+    """The shipped model stores 0.95 for records and 0.98 for bare URLs (a URL alone is weaker evidence):
+    with no options each input gets its own, and --recall overrides both."""
+    url_model, record_model = scorer.bundle.for_input("url"), scorer.bundle.for_input("record")
+    assert scorer.default_recall_for("record") == 0.95 and scorer.default_recall_for("url") == 0.98
+    assert scorer.threshold_for(url_model, "url") == url_model.recall_threshold(0.98)
+    assert scorer.threshold_for(record_model, "record") == record_model.recall_threshold(0.95)
+    assert url_model.recall_threshold(0.98) <= url_model.recall_threshold(0.95)
+    urls = [r["img_url"] for r in aeb_records()]
+    default, at_95 = scorer.score(urls), Scorer(recall=0.95).score(urls)
+    assert default.label.count("BIG") >= at_95.label.count("BIG")
+    assert Scorer(recall=0.95).threshold_for(url_model, "url") == url_model.recall_threshold(0.95)
