@@ -32,6 +32,7 @@ from ccimg.cli import main as cli_main
 from ccimg.fetch.run import Fetcher, FetchOptions
 from models.labels import read_truth
 from tests.conftest import REPO, shared_path
+from tests.support.signals import default_sigint
 
 WEBARCHIVE = ("aut__example.warc.gz", "ukwa__sopa-wikipedia-homepage.warc.gz")
 RESOLVE = {"metadata.test": "169.254.169.254", "intranet.test": "10.1.2.3"}
@@ -355,7 +356,7 @@ def _cli(args: list[str], **kw) -> subprocess.Popen:
             "print('MAXRSS', resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, file=sys.stderr); sys.exit(rc)")
     env = {**os.environ, "PYTHONPATH": str(REPO)}
     return subprocess.Popen([sys.executable, "-c", code, "fetch", *args], cwd=REPO, env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, **kw)
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, preexec_fn=default_sigint, **kw)
 
 
 def _serve_copies(site: ImageSite, name: str, n: int, prefix: str = "copy") -> list[str]:

@@ -23,6 +23,7 @@ from tests.conftest import REPO
 from benchmarks.pywb_local import SAMPLE, zipnum_lines
 from tests.support.pywb import shared_wayback
 from tests.support.servers import Fail, FlakyHTTPServer, Serve, free_port
+from tests.support.signals import default_sigint
 
 
 
@@ -226,7 +227,7 @@ def test_interrupted_selection_resumes_without_repeating_pages(pywb, tmp_path):
     env = {**os.environ, "PYTHONPATH": str(REPO)}
     journal = tmp_path / "sel.tsv.select-state" / "journal.jsonl"
     before = len(pywb.cdx_requests("paged"))
-    proc = subprocess.Popen(cmd, env=env, cwd=tmp_path, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(cmd, env=env, cwd=tmp_path, stderr=subprocess.PIPE, text=True, preexec_fn=default_sigint)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline and (not journal.exists() or journal.read_text().count('"done"') < 5):
         time.sleep(0.05)
