@@ -38,10 +38,10 @@ def main(argv=None) -> int:
     args = ap.parse_args(argv)
     warnings.filterwarnings("ignore", category=UserWarning)
 
-    from ccimg.commands.build_default_model import DEFAULT_SETTINGS
     from dataio.tables import read_jsonl
     from models.generalisation import LOCO_HEADER, leave_one_collection_out, loco_collections, loco_row
     from models.labels import DEFAULT_SOURCES
+    from models.methods import settings_for
     from models.train import prepare
 
     assert VARIANTS["the default: without stated:srcset"] == DEFAULT_SOURCES, "keep the variant the default"
@@ -54,7 +54,7 @@ def main(argv=None) -> int:
     print("\n".join(lines), flush=True)
     for name in args.variants:
         prep = prepare(records, sources=VARIANTS[name])
-        res = leave_one_collection_out(prep, "ours", DEFAULT_SETTINGS["record"], names, urls=False,
+        res = leave_one_collection_out(prep, "ours", settings_for("ours"), names, urls=False,
                                        log=lambda msg: print("   ", msg, file=sys.stderr, flush=True))
         row = loco_row(f"ours, {name} ({len(prep.data):,} labels)", "record", res["record"]["summary"])
         print(row, flush=True)

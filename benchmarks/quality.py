@@ -45,11 +45,11 @@ def main(argv=None) -> int:
     args = ap.parse_args(argv)
     warnings.filterwarnings("ignore", category=UserWarning)
 
-    from ccimg.commands.build_default_model import DEFAULT_SETTINGS
     from dataio.tables import read_jsonl
     from models.evaluate import TABLE_HEADER, table_row
     from models.generalisation import LOCO_HEADER, leave_one_collection_out, loco_collections, loco_row
     from models.generalisation import per_collection_table
+    from models.methods import settings_for
     from models.train import evaluate_model, exact_calibration, fit_method, prepare, split_by_site
 
     prep = prepare(read_jsonl(args.records))
@@ -63,12 +63,8 @@ def main(argv=None) -> int:
     lines, figures = [head, "", LOCO_HEADER], {"loco": {}, "split": {}}
     print(LOCO_HEADER, flush=True)
 
-    def settings(method: str) -> dict:
-        if method == "ours":
-            return dict(DEFAULT_SETTINGS["record"])
-        if method == "features":
-            return {"trees": args.trees}
-        return {"trees": args.trees, "k": args.k}
+    def settings(method: str) -> dict:  # --trees and --k are the paper's methods'; ours as shipped
+        return settings_for(method) if method in ("ours", "ours-url") else settings_for(method, args.trees, args.k)
 
     for method in args.methods:
         res = leave_one_collection_out(prep, method, settings(method), names,
@@ -100,7 +96,7 @@ def main(argv=None) -> int:
             print(row, f"  ({time.time() - t0:.0f}s)", flush=True)
             lines.append(row)
             if method == "ours":
-                url_est = fit_method("ours-url", train, **DEFAULT_SETTINGS["url"])
+                url_est = fit_method("ours-url", train, **settings_for("ours-url"))
                 m = evaluate_model("ours-url", url_est, test, exact_p=exact_p)
                 figures["split"]["ours-url"] = m
                 row = table_row("ours-url (URL only)", m)

@@ -15,7 +15,7 @@ a glob, several of those, `-` (stdin), or `s3://bucket/key` / `s3://bucket/prefi
 the endpoint comes from boto3's own settings, e.g. AWS_ENDPOINT_URL_S3).  Each file is read by what it
 holds, not only by its name: gzip by its magic bytes, Parquet by `.parquet` or its magic, CSV by `.csv`,
 otherwise lines: a line that starts with `{` is a JSON object, any other line is text (where the caller
-accepts text, e.g. a URL list).  Reading is streamed: a line longer than `max_line_bytes` is skipped
+accepts text, e.g. a URL list), except in a file named `.jsonl`, `.ndjson` or `.json`, where it is a bad row.  Reading is streamed: a line longer than `max_line_bytes` is skipped
 without being held in memory.
 
 Bad rows never stop a run and are never lost silently: each is counted in `Skips` by reason (not UTF-8,
@@ -61,6 +61,7 @@ PARQUET_EXTRA = "pip install 'ccimg[parquet]'"
 _GLOB_CHARS = re.compile(r"[*?\[]")
 _CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")  # C0 controls but tab, and DEL: not in a URL list line
 _PARQUET_SUFFIXES = (".parquet", ".pq")
+_JSON_SUFFIXES = (".jsonl", ".ndjson", ".json")  # named as JSON: every line must be a JSON object
 
 
 class InputError(Exception):
@@ -348,7 +349,9 @@ def _rows_of(source: Source, text: bool, skips: Skips, columns, max_line_bytes: 
         if name.lower().endswith(".csv"):
             yield from _csv_rows(source, stream, skips)
             return
-        yield from _line_rows(source, stream, text, skips, max_line_bytes)
+        # a file named as JSON is never read as a URL list: a line that is not JSON there is a bad row
+        yield from _line_rows(source, stream, text and not name.lower().endswith(_JSON_SUFFIXES), skips,
+                              max_line_bytes)
     finally:
         if source.name != "-":
             raw.close()

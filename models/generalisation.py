@@ -57,13 +57,15 @@ def summarise(per_collection: dict[str, dict]) -> dict:
 
 def leave_one_collection_out(prep: Prepared, method: str, fit_kw: dict | None = None,
                              collections: list[str] | None = None,
-                             log: Callable[[str], None] = lambda _msg: None, urls: bool = True) -> dict:
+                             log: Callable[[str], None] = lambda _msg: None, urls: bool = True,
+                             rules: tuple[str, ...] | None = None) -> dict:
     """Train `method` without each collection, test on it: {"record": ..., "url": ...}, each
     {"collections": {name: metrics}, "summary": {...}}.
 
     "record" scores full records (for our methods: exact signals first, as `ccimg score` does);
     "url" scores the image URL alone: for `ours` the URL model (`ours-url`) trained on the same
     side, for the paper's methods the same model given bare URLs (`urls=False`: records only).
+    `rules`: the exact rules that decide before our models (models.decision.RULES when None).
     """
     fit_kw = dict(fit_kw or {})
     names = collections or loco_collections(prep)
@@ -72,17 +74,16 @@ def leave_one_collection_out(prep: Prepared, method: str, fit_kw: dict | None = 
         t0 = time.time()
         test_mask = prep.collections == name
         train, test = prep.subset(~test_mask), prep.subset(test_mask).for_evaluation()
-        exact_p = exact_calibration(train) if method in OUR_METHODS else None
-        est = fit_method(method, train, **fit_kw)
-        results["record"][name] = evaluate_model(method, est, test, exact_p=exact_p)
-        if not urls:
-            pass
-        elif method == "ours":
-            url_est = fit_method("ours-url", train, k=fit_kw.get("k", 1000))
-            results["url"][name] = evaluate_model("ours-url", url_est, test, exact_p=exact_p)
-        elif method in URL_ONLY:
+        exact_p = exact_calibration(train, rules) if method in OUR_METHODS else None
+        ours = {"rules": rules} if method in OUR_METHODS else {}
+        est = fit_method(method, train, **fit_kw, **ours)
+        results["record"][name] = evaluate_model(method, est, test, exact_p=exact_p, rules=rules)
+        if urls and method == "ours":
+            url_est = fit_method("ours-url", train, k=fit_kw.get("k", 1000), rules=rules)
+            results["url"][name] = evaluate_model("ours-url", url_est, test, exact_p=exact_p, rules=rules)
+        elif urls and method in URL_ONLY:
             results["url"][name] = results["record"][name]
-        else:
+        elif urls:
             results["url"][name] = evaluate_model(method, est, test, input_kind="url", exact_p=exact_p)
         m = results["record"][name]
         log(f"{method} without {name}: F1avg {m['f1_avg']:.3f}, SMALL skipped at 95% recall "

@@ -74,7 +74,7 @@ class HybridClassifier(ClassifierMixin, BaseEstimator):
         return (self.predict_proba(X)[:, 1] >= 0.5).astype(int)
 
 
-def url_union(k: int = 1000) -> FeatureUnion:
+def url_union(k: int = 1000, hints: bool = True) -> FeatureUnion:
     """Features of the URL alone, every one computed per batch (the fast scoring path).
 
     The numeric URL features are binned into indicator columns so that a linear model can use them.
@@ -83,15 +83,36 @@ def url_union(k: int = 1000) -> FeatureUnion:
     sites never seen (leave-one-collection-out, SMALL skipped at 95% recall of BIG: 55% with host
     n-grams and no hints, 61% with path n-grams and hints: see models/generalisation.py).
     """
-    return FeatureUnion([
-        ("ngrams", GramVectorizer("ngram", "trf", k, url_part="path")),
-        ("shape", UrlShapeFeatures(bins=8)),
-        ("hints", UrlHintFeatures()),
-    ])
+    parts = [("ngrams", GramVectorizer("ngram", "trf", k, url_part="path")), ("shape", UrlShapeFeatures(bins=8))]
+    if hints:  # off only to measure what they add (benchmarks/url_model_variants.py)
+        parts.append(("hints", UrlHintFeatures()))
+    return FeatureUnion(parts)
+
+
+# The settings of the shipped model (ccimg build-default-model), and of the paper's methods in our tables.
+SHIPPED_SETTINGS = {"record": {"trees": 40, "k": 1000, "min_samples_leaf": 2},  # ours: forest
+                    "url": {"k": 1000}}  # ours-url: linear model
+PAPER_SETTINGS = {"trees": 30, "k": 1000}
+
+
+def settings_for(method: str, trees: int | None = None, k: int | None = None) -> dict:
+    """`build`/`fit_method` keyword arguments for a method as the README's tables train it: ours at the
+    shipped settings, the paper's methods at 30 trees and K=1000; `trees` and `k` override where they apply."""
+    if method == "ours":
+        out = dict(SHIPPED_SETTINGS["record"])
+    elif method == "ours-url":
+        out = dict(SHIPPED_SETTINGS["url"])
+    else:
+        out = dict(PAPER_SETTINGS) if method != "features" else {"trees": PAPER_SETTINGS["trees"]}
+    if trees and "trees" in out:
+        out["trees"] = trees
+    if k and "k" in out:
+        out["k"] = k
+    return out
 
 
 def build(method: str, trees: int = 30, k: int = 1000, n_train: int = 100_000, seed: int = 0,
-          max_depth: int | None = None, min_samples_leaf: int = 2):
+          max_depth: int | None = None, min_samples_leaf: int = 2, url_hints: bool = True):
     """A fresh, unfitted estimator for a named method.
 
     max_depth and min_samples_leaf apply to our forest only; leaves of at least 2 examples give
@@ -115,7 +136,7 @@ def build(method: str, trees: int = 30, k: int = 1000, n_train: int = 100_000, s
         # A linear model: a sparse dot product scores millions of URLs a second, and on these data it
         # ranks better than a forest of the same features (more SMALL skipped at high BIG recall).
         linear = LogisticRegression(C=0.3, class_weight="balanced", max_iter=3000)
-        return CalibratedThreshold(Pipeline([("features", url_union(k)), ("linear", linear)]))
+        return CalibratedThreshold(Pipeline([("features", url_union(k, url_hints)), ("linear", linear)]))
     if method == "ours":
         forest = RandomForestClassifier(n_estimators=trees, max_features="sqrt", n_jobs=-1, random_state=seed,
                                         max_depth=max_depth, min_samples_leaf=min_samples_leaf,

@@ -83,7 +83,7 @@ def fit_method(method: str, train: Prepared, trees: int = 30, k: int = 1000, see
 
 
 def predict(method: str, est, test: Prepared, exact: bool = True, exact_p: dict | None = None,
-            input_kind: str = "record"):
+            input_kind: str = "record", rules: tuple[str, ...] | None = None):
     """(p_big, predicted labels 0/1, reasons) on a test side; exact signals only for our methods.
 
     input_kind "url" gives every method the image URL alone (a record model then sees no HTML).
@@ -95,7 +95,7 @@ def predict(method: str, est, test: Prepared, exact: bool = True, exact_p: dict 
     if method in OUR_METHODS:
         kind = "url" if method == "ours-url" else "record"
         bundle = ModelBundle({kind: est}, {"exact_p": exact_p or {}, "default_recall": DEFAULT_RECALL,
-                                           "default_recall_url": DEFAULT_RECALL_URL})
+                                           "default_recall_url": DEFAULT_RECALL_URL, "rules": list(rules or RULES)})
         scores = Scorer(bundle, exact=exact).score(items)
         return scores.p_big, np.array([lab == "BIG" for lab in scores.label], dtype=int), scores.reason
     p = est.predict_proba(items)[:, 1]
@@ -103,12 +103,13 @@ def predict(method: str, est, test: Prepared, exact: bool = True, exact_p: dict 
 
 
 def evaluate_model(method: str, est, test: Prepared, exact: bool = True, exact_p: dict | None = None,
-                   input_kind: str = "record") -> dict:
+                   input_kind: str = "record", rules: tuple[str, ...] | None = None) -> dict:
     """The metrics on a test side: F1 at p_big >= 0.5 (calibrated probabilities for ours, the forest
     vote for the paper's methods, as they published), SMALL skipped at recall targets of BIG (the
     threshold set on the test side itself), and for ours `default_point`: BIG kept and SMALL skipped
-    at the threshold chosen on the training side (the default of `ccimg score`)."""
-    p, pred, reasons = predict(method, est, test, exact, exact_p, input_kind)
+    at the threshold chosen on the training side (the default of `ccimg score`).  `rules`: the exact
+    rules that decide first (models.decision.RULES when None)."""
+    p, pred, reasons = predict(method, est, test, exact, exact_p, input_kind, rules)
     out = evaluate(test.data.y, p, None, sites=test.sites, reasons=reasons)
     if method in OUR_METHODS:  # what `ccimg score` with no options does: the model's stored recall target
         y = np.asarray(test.data.y)
@@ -117,10 +118,10 @@ def evaluate_model(method: str, est, test: Prepared, exact: bool = True, exact_p
     return out
 
 
-def exact_calibration(train: Prepared, rules: tuple[str, ...] = RULES) -> dict:
+def exact_calibration(train: Prepared, rules: tuple[str, ...] | None = None) -> dict:
     """BIG share of the training examples each exact rule decides, per reason and label (smoothed)."""
     counts: dict[str, list[int]] = {}
-    for d, y in zip(record_decisions(train.data.records, rules), train.data.y):
+    for d, y in zip(record_decisions(train.data.records, rules or RULES), train.data.y):
         if d is not None:
             c = counts.setdefault(f"{d.reason}:{d.label}", [0, 0])
             c[0] += int(y)

@@ -27,8 +27,6 @@ from models.corpus import DEFAULT_DATA_DIR, iter_records
 from models.score import DEFAULT_MODEL
 
 DEFAULT_CACHE = Path("out") / "shared_records.jsonl.gz"
-DEFAULT_SETTINGS = {"record": {"trees": 40, "k": 1000, "min_samples_leaf": 2},  # ours: forest
-                    "url": {"k": 1000}}  # ours-url: linear model
 
 
 def add_arguments(parser) -> None:
@@ -59,6 +57,7 @@ def records_from_shared(data_dir, cache: Path, rebuild: bool = False, limit_page
 def run(args) -> int:
     from models.calibration import DEFAULT_RECALL, DEFAULT_RECALL_URL
     from models.decision import RULES
+    from models.methods import SHIPPED_SETTINGS
     from models.model_file import ModelBundle, save
     from models.train import evaluate_model, exact_calibration, fit_method, metadata, prepare, split_by_site
 
@@ -77,7 +76,7 @@ def run(args) -> int:
     exact_p = exact_calibration(train)
     estimators, evaluations, settings = {}, {}, {}
     for kind, method in (("record", "ours"), ("url", "ours-url")):
-        s = dict(DEFAULT_SETTINGS[kind])
+        s = dict(SHIPPED_SETTINGS[kind])
         if args.trees and kind == "record":
             s["trees"] = args.trees
         with phase(f"fitting {method} on {len(train.data):,} examples", args.quiet):

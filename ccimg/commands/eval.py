@@ -24,6 +24,7 @@ mean and worst over the collections left out, then one row per collection; --jso
 """
 from __future__ import annotations
 
+import argparse
 import csv
 import io
 import json
@@ -32,9 +33,9 @@ from ccimg.commands.common import (NothingToDo, Progress, UsageError, add_quiet_
                                    check_recall, load_model, positive_int, recall_target, say, share,
                                    write_text_atomic)
 from ccimg.commands.data_args import add_data_arguments, label_sources, load_data
-from models.methods import METHODS
-
-MIN_PER_CLASS = 50  # as models.generalisation.MIN_PER_CLASS (not imported here: it would load numpy for --help)
+from models.decision import ALL_RULES
+from models.generalisation import MIN_PER_CLASS
+from models.methods import METHODS, settings_for
 
 BATCH = 65536
 
@@ -59,6 +60,9 @@ def add_arguments(parser) -> None:
                       help="train --method without each collection in turn and test on the one left out")
     loco.add_argument("--method", default="ours", choices=METHODS, metavar="METHOD",
                       help=f"the method to train (default ours; one of {', '.join(METHODS)})")
+    loco.add_argument("--rules", metavar="R,R", type=exact_rules,
+                      help="the exact rules that decide before our models (default declared,url-pattern:BIG; "
+                           "e.g. declared,srcset,url-pattern for every rule and every label)")
     loco.add_argument("--trees", type=positive_int, metavar="N",
                       help="trees per forest (default: as the shipped model for ours, 30 for the paper's methods)")
     loco.add_argument("--min-per-class", type=positive_int, default=MIN_PER_CLASS, metavar="N",
@@ -81,6 +85,9 @@ def run(args) -> int:
             check_new_file(path, args.overwrite)
     if args.leave_one_collection_out:
         return run_leave_one_collection_out(args)
+    if args.rules:
+        raise UsageError("--rules applies to --leave-one-collection-out (a model file keeps the rules it was trained "
+                         "with)")
     bundle = load_model(args.model)
     check_recall(bundle, args.recall, kinds=(args.input,))
     sources = label_sources(args)
@@ -140,9 +147,23 @@ def run(args) -> int:
     return 0
 
 
+def exact_rules(text: str) -> tuple[str, ...]:
+    """--rules: comma-separated rules of models.decision (declared, srcset, url-pattern), each optionally
+    limited to labels ("url-pattern:BIG", "url-pattern:BIG+SMALL")."""
+    rules = tuple(r.strip() for r in text.split(",") if r.strip())
+    for rule in rules:
+        name, _, labels = rule.partition(":")
+        if name not in ALL_RULES or (
+                labels and not set(labels.split("+")) <= {"BIG", "SMALL", "MEDIUM"}):
+            raise argparse.ArgumentTypeError(f"{rule!r}: a rule is declared, srcset or url-pattern, optionally "
+                                             "with :LABEL[+LABEL] (BIG, SMALL, MEDIUM)")
+    if not rules:
+        raise argparse.ArgumentTypeError("no rule given")
+    return rules
+
+
 def run_leave_one_collection_out(args) -> int:
     """Train args.method without each collection, test on it; print the summary and per-collection tables."""
-    from ccimg.commands.build_default_model import DEFAULT_SETTINGS
     from models.generalisation import (LOCO_HEADER, leave_one_collection_out, loco_collections, loco_row,
                                        per_collection_table)
     from models.train import prepare
@@ -161,16 +182,9 @@ def run_leave_one_collection_out(args) -> int:
         raise NothingToDo(f"{len(names)} collection(s) with {args.min_per_class} BIG and {args.min_per_class} "
                           "SMALL labelled examples: need 2 to leave one out (lower --min-per-class, or give "
                           "records a `collection`)")
-    if args.method == "ours":
-        settings = dict(DEFAULT_SETTINGS["record"])
-    elif args.method == "ours-url":
-        settings = dict(DEFAULT_SETTINGS["url"])
-    else:
-        settings = {"trees": 30, "k": 1000} if args.method != "features" else {"trees": 30}
-    if args.trees and "trees" in settings:
-        settings["trees"] = args.trees
-    log = (lambda _msg: None) if args.quiet else (lambda msg: say(f"ccimg eval: {msg}"))
-    result = leave_one_collection_out(prep, args.method, settings, names, log=log)
+    settings = settings_for(args.method, trees=args.trees)
+    log = (lambda _msg: None) if args.quiet else say
+    result = leave_one_collection_out(prep, args.method, settings, names, log=log, rules=args.rules)
     print(f"{args.method}, leaving out in turn {len(names)} collections: {', '.join(names)}")
     print(LOCO_HEADER)
     for kind, r in result.items():

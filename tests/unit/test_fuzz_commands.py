@@ -45,7 +45,7 @@ _LINES = st.lists(st.one_of(_RECORD, _URLS, st.binary(max_size=30), st.just(b"[1
 
 def _write(tmp_path, values) -> tuple:
     data = b"\n".join(_line(v).replace(b"\n", b" ").replace(b"\x00", b"0") for v in values) + b"\n"
-    path = tmp_path / "input.jsonl"
+    path = tmp_path / "input.txt"  # mixed URL lines and records: a .jsonl name would refuse the URLs
     path.write_bytes(data)
     return path, data.count(b"\n")
 

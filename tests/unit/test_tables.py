@@ -63,6 +63,19 @@ def test_url_lists_and_records_mixed_in_text_mode(tmp_path):
     assert [r.number for r in rows] == [2, 4, 5]
 
 
+def test_a_file_named_as_json_is_never_read_as_a_url_list(tmp_path):
+    """In text mode a line that is not JSON is a URL, except in a .jsonl file: there it is a bad row, counted."""
+    src = tmp_path / "in.jsonl"
+    src.write_text(json.dumps(RECORDS[0]) + "\nnot json\nhttps://a.example/x.jpg\n" + json.dumps(RECORDS[1]) + "\n")
+    skips = Skips()
+    rows = list(iter_rows(src, text=True, skips=skips))
+    assert [r.data for r in rows] == [RECORDS[0], RECORDS[1]]
+    assert skips.total == 2 and dict(skips.counts) == {"bad_json": 2}
+    (tmp_path / "urls.jsonl").write_text("https://a.example/x.jpg\n")
+    with pytest.raises(InputError, match="not JSON lines"):
+        list(iter_rows(tmp_path / "urls.jsonl", text=True))
+
+
 def test_stdin(monkeypatch):
     data = ("https://a.example/x.jpg\n" + json.dumps(RECORDS[1]) + "\n").encode()
     monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BufferedReader(io.BytesIO(data))))
