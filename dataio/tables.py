@@ -15,8 +15,8 @@ a glob, several of those, `-` (stdin), or `s3://bucket/key` / `s3://bucket/prefi
 the endpoint comes from boto3's own settings, e.g. AWS_ENDPOINT_URL_S3).  Each file is read by what it
 holds, not only by its name: gzip by its magic bytes, Parquet by `.parquet` or its magic, CSV by `.csv`,
 otherwise lines: a line that starts with `{` is a JSON object, any other line is text (where the caller
-accepts text, e.g. a URL list), except in a file named `.jsonl`, `.ndjson` or `.json`, where it is a bad row.  Reading is streamed: a line longer than `max_line_bytes` is skipped
-without being held in memory.
+accepts text, e.g. a URL list), except in a file named `.jsonl`, `.ndjson` or `.json`, where it is a bad
+row.  Reading is streamed: a line longer than `max_line_bytes` is skipped without being held in memory.
 
 Bad rows never stop a run and are never lost silently: each is counted in `Skips` by reason (not UTF-8,
 not JSON, not an object, line too long, a file cut off) and the first few of each reason are logged with
