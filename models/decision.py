@@ -113,15 +113,16 @@ def rule_labels(rules: tuple[str, ...], rule: str) -> frozenset[str] | None:
 
 ALL_RULES = ("declared", "srcset", "url-pattern")
 # What decides before the model, by default: a declared size, and a size in the URL where it says BIG
-# ("url-pattern:BIG").  Why not more, measured leaving each collection out in turn
-# (models/generalisation.py; SMALL skipped at 95% recall of BIG, record model, mean over 8 collections):
+# ("url-pattern:BIG").  Why not more, measured leaving each of 8 collections out in turn (`ccimg eval
+# --leave-one-collection-out --rules ...`, record model):
 #   * a URL that states a small size (`?width=200`, `-300x200.jpg`, `/news/320/`) names a small
 #     rendition, but on pages of unseen collections it was often the <img> of an image the page shows
-#     big (responsive images, CDN previews, blurred placeholders): deciding those SMALL lost 5-30% of a
-#     collection's BIG images, and 77% of SMALL fetches were skipped with it, 89% without (the model sees
-#     the same URL size as a feature, and ranks those images better);
-#   * the srcset rule (the image's own `w` descriptor) agreed with the declared size in only 82% of its
-#     calls on held-out sites (50% on one collection) for the same reason.
+#     big (responsive images, CDN previews, blurred placeholders): with those deciding SMALL, 68% of
+#     SMALL fetches were skipped at 95% recall of BIG (worst collection 24%) and 86.6% of BIG images kept
+#     with no options, against 90% (82%) and 94.0% with BIG decisions only (the model sees the same URL
+#     size as a feature, and ranks those images better);
+#   * the srcset rule (the image's own `w` descriptor) is off for the same reason (`--rules
+#     declared,srcset,url-pattern:BIG` measures it).
 # Both stay available (ALL_RULES, and "url-pattern" for every label), for a crawler that wants the file
 # a URL names and nothing bigger.
 RULES = ("declared", "url-pattern:BIG")
