@@ -532,6 +532,24 @@ def _wxh(m: re.Match) -> Size:
     return (int(m.group("w")), int(m.group("h")), "wxh")
 
 
+_WXH = re.compile(r"[-_/@](?P<w>\d{2,4})x(?P<h>\d{2,4})(?=[-_@/.]|$)")
+
+
+def _wxh_find(u: str, path: str) -> Size | None:
+    """The first `WxH` of the path, or the last where the file name holds two or more: a rendition's
+    suffix comes after the size the name already had (`0102-piketty-970x647-190x127.jpg`,
+    `PromoAd_640x480_152x114.jpg`: the file is 190x127, 152x114)."""
+    m = _WXH.search(path)
+    if m is None:
+        return None
+    last = None
+    name_start = path.rfind("/")
+    if m.start() >= name_start:
+        for last in _WXH.finditer(path, m.end()):
+            pass
+    return _wxh(last or m)
+
+
 def _cdn_path(m: re.Match) -> Size | None:
     # Cloudinary transformations (https://cloudinary.com/documentation/transformation_reference#w_width)
     # and the many CDNs that copy them (Substack, imagekit-like `w_300,h_200`).
@@ -667,10 +685,12 @@ URL_RULES: list[UrlRule] = [
     # 3. query parameters
     UrlRule("query", T_EQ, query_size),
     # 4. file name and path
-    _regex_rule("wxh", T_X, r"[-_/@](?P<w>\d{2,4})x(?P<h>\d{2,4})(?:[-_@/.]|$)", _wxh, part="path"),
+    # a Cloudinary-style transform states the size served, whatever size the file name (or the source URL
+    # a fetch proxy embeds: Substack's `/image/fetch/w_52,h_52,.../https%3A%2F%2F...-800x800.jpeg`) gives
+    _regex_rule("cdn-path", T_W, r"[/,](?:w_(?P<w>\d{2,4}))(?:,h_(?P<h>\d{2,4}))?[,/]", _cdn_path, part="path"),
+    UrlRule("wxh", T_X, _wxh_find),
     _regex_rule("wiki-px", T_PX, r"/(?:(?:lossy|lossless)-)?(?:page\d{1,4}-)?(?:qlow-)?(\d{2,5})px-[^/]+$", _wiki,
                 part="path"),
-    _regex_rule("cdn-path", T_W, r"[/,](?:w_(?P<w>\d{2,4}))(?:,h_(?P<h>\d{2,4}))?[,/]", _cdn_path, part="path"),
     _regex_rule("path-width", T_W, r"/w(?P<w2>\d{2,4})/|[-_/]w(?P<w3>\d{2,4})"
                 r"(?:[-_]h(?P<h3>\d{2,4})(?=[-_./])|(?=[-_]))", _path_width, part="path"),
     _need("x/", _regex_rule("path-width", T_X, r"/(?P<w1>\d{2,4})x/", _path_width, part="path")),

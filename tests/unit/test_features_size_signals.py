@@ -29,6 +29,14 @@ EXAMPLES = [
     ("https://s.com/a.jpg?q=49&fit=crop&w=360&h=240&dpr=2", 720, 480, "query"),  # device pixel ratio
     ("https://s.com/p&w=300&x/a.jpg?v=1", 300, None, "query"),  # a `&` before the `?` starts a parameter too
     ("https://a.com/images/photo.jpg", None, None, None),
+    # a file name with two sizes: the rendition's suffix is the last (real URLs of ../shared/data, labelled SMALL)
+    ("http://images.bwbx.io/cms/2015-01-02/0102-piketty-970x647-190x127.jpg", 190, 127, "wxh"),
+    ("http://i.i.com.com/cnwk.1d/i/tim/2012/03/14/CBSTM_PromoAd_640x480_152x114.jpg", 152, 114, "wxh"),
+    ("https://a.com/300x200/photo-1200x800.jpg", 300, 200, "wxh"),  # a size in a folder first: the first
+    # a fetch proxy's transform, not the size in the source URL it embeds (a 52x52 avatar on a Substack page)
+    ("https://substackcdn.com/image/fetch/$s_!L8G9!,w_52,h_52,c_fill,f_auto,q_auto:good/https%3A%2F%2F"
+     "substack-post-media.s3.amazonaws.com%2Fpublic%2Fimages%2F479930b2-edea-45ac-91c0-88c853e9cb52_800x800.jpeg",
+     52, 52, "cdn-path"),
     # CDN transforms of the file the rest of the URL names
     ("https://x.com/cdn-cgi/image/width=830,quality=60,format=auto/img/a.jpg", 830, None, "cloudflare"),
     ("https://x.com/cdn-cgi/image/width=40,height=40,fit=crop/a.png", 40, 40, "cloudflare"),
