@@ -341,7 +341,8 @@ def _rows_of(source: Source, text: bool, skips: Skips, columns, max_line_bytes: 
             head = _peek(stream)
         except (OSError, EOFError, zlib.error):
             raise InputError(f"{source.name}: not a readable gzip file") from None
-        if head[:4] == b"PAR1" or name.lower().endswith(_PARQUET_SUFFIXES):
+        # Parquet by name, or by its magic followed by binary metadata (a text line may start with PAR1 too)
+        if name.lower().endswith(_PARQUET_SUFFIXES) or (head[:4] == b"PAR1" and _binary(head[4:64])):
             yield from _parquet_rows(source, stream, stream is raw and source.path is not None, skips, columns)
             return
         if b"\x00" in head:
@@ -485,6 +486,11 @@ def _parquet_rows(source: Source, stream, local: bool, skips: Skips, columns) ->
             spool.close()
 
 
+def _binary(data: bytes) -> bool:
+    """Whether bytes hold a control character other than tab, newline and carriage return (text has none)."""
+    return any(b < 32 and b not in (9, 10, 13) for b in data)
+
+
 def _short(exc: BaseException, limit: int = 160) -> str:
     text = " ".join(str(exc).split())
     return text if len(text) <= limit else text[:limit] + "..."
@@ -495,7 +501,9 @@ def _short(exc: BaseException, limit: int = 160) -> str:
 # only nulls in the first row group (which then says nothing about its type).
 KNOWN_TYPES: dict[str, str] = {
     **{name: "int64" for name in ("dom_depth", "dom_siblings", "position", "page_images", "page_url_count",
-                                  "page_folder_count", "warc_offset", "true_width", "true_height", "width",
+                                  "page_folder_count", "page_declared_others", "page_declared_big",
+                                  "page_declared_longest", "folder_declared_others", "folder_declared_big",
+                                  "folder_declared_longest", "warc_offset", "true_width", "true_height", "width",
                                   "height", "bytes_read")},
     **{name: "bool" for name in ("lazy", "in_noscript", "same_domain")},
     "p_big": "float64",

@@ -20,8 +20,9 @@ TEXT_FIELDS = frozenset({
     "class", "id", "style", "loading", "rel", "parent_tag", "parent_text", "page_host", "img_host",
     "warc_filename", "warc_record_id", "crawl", "fetch_time", "collection", "true_format", "ancestors", "stated_by"})
 INT_FIELDS = frozenset({"dom_depth", "dom_siblings", "position", "page_images", "page_url_count",
-                        "page_folder_count", "warc_offset", "true_width", "true_height", "stated_width",
-                        "stated_height"})
+                        "page_folder_count", "page_declared_others", "page_declared_big", "page_declared_longest",
+                        "folder_declared_others", "folder_declared_big", "folder_declared_longest", "warc_offset",
+                        "true_width", "true_height", "stated_width", "stated_height"})
 BOOL_FIELDS = frozenset({"lazy", "in_noscript", "same_domain"})
 _MAX_INT = 2 ** 53
 

@@ -2,7 +2,8 @@
 
 srcset `w` descriptors, our URL size patterns and URL hints (`url_hints`: original or thumbnail forms,
 avatar/icon/logo words, camera and hash file names, the context of the URL's largest number),
-`fetchpriority` and `decoding`, declared sizes where present (hidden upstream when
+`fetchpriority` and `decoding`, the sizes the page's other image files declare (on the page and in
+the image's folder: how many, the BIG share, the mean longer side), declared sizes where present (hidden upstream when
 they are the label: see `models.labels.hide_declared_size`), lazy loading, `sizes`, the element's
 position and the page's image count, parent tag, and how often the image's URL and folder occur on
 its page.  Missing values are -1 (trees split them off).
@@ -45,6 +46,7 @@ CONTEXT_FEATURE_NAMES = (
     + [f"suffix_{s or 'none'}" for s in _EXTRA_SUFFIXES]
     + [f"url_hint_{h}" for h in HINT_NAMES]
     + ["fetchpriority_high", "decoding_async"]
+    + [f"{scope}_declared_{what}" for scope in ("page", "folder") for what in ("others", "big_share", "longest")]
 )
 
 
@@ -121,22 +123,49 @@ def context_features(rec, hints: dict[str, float] | None = None) -> dict[str, fl
     out["fetchpriority_high"] = _flag((rec.get("fetchpriority") or "").lower() == "high"
                                       if "fetchpriority" in rec else None)
     out["decoding_async"] = _flag((rec.get("decoding") or "").lower() == "async" if "decoding" in rec else None)
+    for scope in ("page", "folder"):  # the sizes the page's other image files declare (-1: records from before)
+        others = rec.get(f"{scope}_declared_others")
+        big = rec.get(f"{scope}_declared_big")
+        out[f"{scope}_declared_others"] = _num(others)
+        out[f"{scope}_declared_big_share"] = (float(big / others) if _num(others) > 0 and _num(big) >= 0
+                                              else -1.0)
+        out[f"{scope}_declared_longest"] = _num(rec.get(f"{scope}_declared_longest"))
     return out
 
 
+# The columns of models fitted before the page's declared sizes were features (their ContextFeatures has no
+# names_): such a model file keeps scoring with the columns it was fitted on.
+_NAMES_BEFORE_PAGE_DECLARED = CONTEXT_FEATURE_NAMES[:-6]
+
+
 class ContextFeatures(TransformerMixin, BaseEstimator):
-    """Our extra non-textual features (see the module docstring) as a dense float32 matrix, row by row."""
+    """Our extra non-textual features (see the module docstring) as a dense float32 matrix, row by row.
+
+    `names_`: the columns, in order, as fitted (all of CONTEXT_FEATURE_NAMES); a model file keeps its
+    columns when features are added."""
 
     def fit(self, X, y=None):
+        self.names_ = list(CONTEXT_FEATURE_NAMES)
         return self
+
+    @property
+    def columns(self) -> list[str]:
+        return getattr(self, "names_", CONTEXT_FEATURE_NAMES)
+
+    def __setstate__(self, state):
+        """Loaded from a model file (pickle or skops): one written before `names_` has the older columns."""
+        state = dict(state)
+        state.setdefault("names_", list(_NAMES_BEFORE_PAGE_DECLARED))
+        super().__setstate__(state)
 
     def transform(self, X):
         # each row's hints depend on its own URL only (url_hints(u) is row 0 of url_hints_matrix([u]))
         records = [{"img_url": r} if isinstance(r, str) else r for r in X]
         matrix = url_hints_matrix([url_of(r) for r in records])
         rows = [context_features(r, dict(zip(HINT_NAMES, map(float, m)))) for r, m in zip(records, matrix.tolist())]
-        return np.array([[row[name] for name in CONTEXT_FEATURE_NAMES] for row in rows],
-                        dtype=np.float32).reshape(len(X), len(CONTEXT_FEATURE_NAMES))
+        columns = self.columns
+        return np.array([[row[name] for name in columns] for row in rows],
+                        dtype=np.float32).reshape(len(X), len(columns))
 
     def get_feature_names_out(self, input_features=None):
-        return np.array(CONTEXT_FEATURE_NAMES, dtype=object)
+        return np.array(self.columns, dtype=object)

@@ -30,10 +30,8 @@ from urllib.parse import unquote
 import numpy as np
 
 from features.model_inputs.url_rules import FLICKR_CODES, URL_PATTERN_NAMES, URL_RULES, first_size  # noqa: F401
+from features.page.pixels import BIG_MIN, SMALL_MAX, parse_pixels
 from features.page.srcset import candidate_width, parse_srcset, width_descriptors
-
-BIG_MIN = 400  # BIG: true width > 400 and true height > 400
-SMALL_MAX = 200  # SMALL: true width < 200 and true height < 200
 
 
 @dataclass(frozen=True)
@@ -53,19 +51,6 @@ def size_class(width: float | None, height: float | None) -> str | None:
     if width < SMALL_MAX and height < SMALL_MAX:
         return "SMALL"
     return None
-
-
-_PIXELS = re.compile(r"^\s*(\d{1,5})(?:\.\d*)?\s*(?:px)?\s*$", re.I)
-
-
-def parse_pixels(value) -> int | None:
-    """A declared HTML size in pixels ('300', '300px', '300.0'), None for '100%', 'auto', ''..."""
-    if value is None:
-        return None
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return int(value)
-    m = _PIXELS.match(str(value))
-    return int(m.group(1)) if m else None
 
 
 def declared_size(rec: dict) -> SizeSignal | None:

@@ -38,6 +38,13 @@ FIELDS: dict[str, str] = {
     "page_images": "number of occurrences emitted for the page",
     "page_url_count": "how often this img_url occurs on the page (this occurrence included)",
     "page_folder_count": "how many occurrences on the page share this image's folder (URL minus query and file name)",
+    "page_declared_others": "how many occurrences of other image files on the page declare both width and height "
+                            "(another file: not the same URL minus query and extension, lower-cased)",
+    "page_declared_big": "how many of those declare a BIG size (both sides over 400)",
+    "page_declared_longest": "the mean of their declared longer sides, rounded, or null where there are none",
+    "folder_declared_others": "page_declared_others, counting only the image's folder",
+    "folder_declared_big": "page_declared_big, counting only the image's folder",
+    "folder_declared_longest": "page_declared_longest, counting only the image's folder",
     "same_domain": "image host equals page host (case-insensitive, port ignored)",
     "license": "Creative Commons license of the image (features/page/licenses.py): by, by-sa, by-nc-nd, ..., "
                "cc0 or pdm (public-domain tools); the figure caption's where the image is in a <figure> that "

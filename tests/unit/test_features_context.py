@@ -57,3 +57,22 @@ def test_context_features_are_row_wise_a_record_scores_the_same_alone_and_in_any
     shuffled = ContextFeatures().transform(records[::-1])
     assert np.array_equal(shuffled[::-1], together)
     assert set(context_features(records[0])) == set(CONTEXT_FEATURE_NAMES)  # by name, every one
+
+
+def test_the_sizes_other_files_declare_are_features_and_older_model_files_keep_their_columns():
+    rec = {"img_url": "http://a.org/up/x.jpg", "page_declared_others": 4, "page_declared_big": 1,
+           "page_declared_longest": 300, "folder_declared_others": 2, "folder_declared_big": 2,
+           "folder_declared_longest": 800}
+    f = context_features(rec)
+    assert (f["page_declared_others"], f["page_declared_big_share"], f["page_declared_longest"]) == (4, 0.25, 300)
+    assert (f["folder_declared_others"], f["folder_declared_big_share"], f["folder_declared_longest"]) == (2, 1.0, 800)
+    bare = context_features({"img_url": "http://a.org/up/x.jpg"})  # a record extracted before: unknown
+    assert bare["folder_declared_big_share"] == -1.0 and bare["page_declared_others"] == -1.0
+    fitted = ContextFeatures().fit([rec])
+    assert fitted.transform([rec]).shape == (1, len(CONTEXT_FEATURE_NAMES))
+    state = fitted.__getstate__()
+    state.pop("names_")  # as in a model file written before these features
+    older = ContextFeatures.__new__(ContextFeatures)
+    older.__setstate__(state)
+    assert older.transform([rec]).shape == (1, len(CONTEXT_FEATURE_NAMES) - 6)
+    assert "page_declared_others" not in older.get_feature_names_out()

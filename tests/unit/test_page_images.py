@@ -83,6 +83,25 @@ def test_context_fields(parser):
 
 
 @pytest.mark.parametrize("parser", PARSERS)
+def test_the_sizes_the_other_files_of_the_page_declare(parser):
+    """Counted per page and per folder, without the image's own file under another URL or format."""
+    html = ("<img src='/a/x.jpg' width='800' height='600'><img src='/a/X.webp?w=300'>"
+            "<img src='/a/y.jpg' width='100px' height='50'><img src='/a/z.jpg' width='100%' height='50'>"
+            "<img src='/b/w.png'><img src='/b/v.png' width='500' height='700'>")
+    fields = [f"{scope}_declared_{what}" for scope in ("page", "folder") for what in ("others", "big", "longest")]
+    got = {img["img_url"].rsplit("/", 2)[-2] + "/" + img["img_url"].rsplit("/", 1)[-1]: tuple(img[f] for f in fields)
+           for img in extract(html, parser).images}
+    assert got == {
+        "a/x.jpg": (2, 1, 400, 1, 0, 100),  # y and v on the page; y in /a/ (x.webp is x itself; z declares no pixels)
+        "a/X.webp?w=300": (2, 1, 400, 1, 0, 100),
+        "a/y.jpg": (2, 2, 750, 1, 1, 800),
+        "a/z.jpg": (3, 2, 533, 2, 1, 450),
+        "b/w.png": (3, 2, 533, 1, 1, 700),
+        "b/v.png": (2, 1, 450, 0, 0, None),
+    }
+
+
+@pytest.mark.parametrize("parser", PARSERS)
 def test_parent_text_is_capped_at_500_and_equal_to_full_text_prefix(parser):
     words = " ".join(f"word{i}" for i in range(400))
     img = extract(f"<div>{words}<img src='x.jpg'>{words}</div>", parser).images[0]
