@@ -88,8 +88,19 @@ _WORDS = {
                  "chartbeat", "imrworldwide", "omtrdc", "adlog", "utm"),
 }
 _WORD_HINT = {w.encode(): hint for hint, words in _WORDS.items() for w in words}
-_WORD_SET = frozenset(_WORD_HINT)
 _LETTERS = bytes(c if 97 <= c <= 122 else 10 if c == 10 else 32 for c in range(256))  # after lower()
+# Word look-up with numpy: (length, first, second and last but one letter) name at most one word (checked here),
+# its index in _WORD_LIST plus 1 in _WORD_KEYS; the letters of that word then confirm a run of letters.
+_WORD_LIST = list(_WORD_HINT)
+_MIN_WORD, _MAX_WORD = min(map(len, _WORD_LIST)), max(map(len, _WORD_LIST))
+_WORD_KEYS = np.zeros((_MAX_WORD + 1, 26, 26, 26), dtype=np.int16)
+for _i, _w in enumerate(_WORD_LIST):
+    assert not _WORD_KEYS[len(_w), _w[0] - 97, _w[1] - 97, _w[-2] - 97], _w
+    _WORD_KEYS[len(_w), _w[0] - 97, _w[1] - 97, _w[-2] - 97] = _i + 1
+_WORD_LETTERS = np.zeros((len(_WORD_LIST) + 1, _MAX_WORD), dtype=np.uint8)  # row 0: no word
+for _i, _w in enumerate(_WORD_LIST):
+    _WORD_LETTERS[_i + 1, :len(_w)] = np.frombuffer(_w, dtype=np.uint8)
+_WORD_COL = np.array([-1] + [_COL[_WORD_HINT[w]] for w in _WORD_LIST])
 
 # Other flags: regexes searched in the joined batch of lower-cased UTF-8 bytes; each starts with a
 # literal (a fast scan: an alternation or a character class first is tried at every character).
@@ -137,20 +148,20 @@ def url_hints_matrix(urls: list[str], decoded: list[str] | None = None) -> np.nd
     # One line per URL (a newline inside a URL becomes a space), as lower-cased UTF-8 bytes:
     # bytes.lower() and translate() are fast, and make the patterns below case-insensitive.
     joined = "\n".join(decoded)
-    if joined.count("\n") != n - 1:
-        joined = "\n".join(u.replace("\n", " ") for u in decoded)
-    low = joined.encode("utf-8", "surrogatepass").lower()
+    if joined.count("\n") != n - 1:  # a few URLs hold a newline (%0A): only those are copied
+        lines = list(decoded)
+        for i in [i for i, u in enumerate(decoded) if "\n" in u]:
+            lines[i] = lines[i].replace("\n", " ")
+        joined = "\n".join(lines)
+    raw = joined.encode("utf-8", "surrogatepass")
+    low = raw.lower()
     arr = np.frombuffer(low, dtype=np.uint8)
     ends = np.append(np.flatnonzero(arr == 10), len(arr)) + 1  # line i ends before ends[i]
 
     def row(pos: int) -> int:
         return int(np.searchsorted(ends, pos, side="right"))
 
-    for r, line in enumerate(low.translate(_LETTERS).split(b"\n")):
-        words = line.split()
-        if not _WORD_SET.isdisjoint(words):
-            for w in _WORD_SET.intersection(words):
-                out[r, _COL[_WORD_HINT[w]]] = 1.0
+    _word_hints(low, ends, out)
     for name, patterns in _FLAG_RES.items():
         col = _COL[name]
         for pattern in patterns:
@@ -167,9 +178,44 @@ def url_hints_matrix(urls: list[str], decoded: list[str] | None = None) -> np.nd
     for m in _GIF.finditer(low):
         if _SPACER.search(low, low.rfind(b"/", 0, m.start()), m.start()):
             out[row(m.start()), tracking] = 1.0
-    _hash_names(joined.encode("utf-8", "surrogatepass"), arr, ends, out)
-    _largest_numbers(low, arr, ends, out)
+    slashes = np.flatnonzero(arr == 47)
+    _hash_names(raw, arr, ends, slashes, out)
+    _largest_numbers(low, arr, ends, slashes, out)
     return out
+
+
+def _runs(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """[starts, stops) of the runs of True in a boolean array."""
+    change = np.flatnonzero(mask[1:] != mask[:-1]) + 1
+    if mask[0]:
+        change = np.concatenate(([0], change))
+    if mask[-1]:
+        change = np.concatenate((change, [len(mask)]))
+    return change[0::2], change[1::2]
+
+
+def _word_hints(low: bytes, ends: np.ndarray, out: np.ndarray) -> None:
+    """The flags of the words of _WORDS, for every line of the lower-cased batch.
+
+    Whole-batch numpy, not a split of each line into words: that Python loop per URL cost more than all
+    the other flags together.  The runs of letters whose length, first, second and last but one letter are
+    those of a word (`_WORD_KEYS`: about one run in twenty) are compared with that word's letters.
+    """
+    t = np.frombuffer(low.translate(_LETTERS), dtype=np.uint8)
+    if not len(t):
+        return
+    starts, stops = _runs(t > 96)
+    length = stops - starts
+    keep = np.flatnonzero((length >= _MIN_WORD) & (length <= _MAX_WORD))
+    starts, stops, length = starts[keep], stops[keep], length[keep]
+    word = _WORD_KEYS[length, t[starts] - 97, t[starts + 1] - 97, t[stops - 2] - 97]
+    maybe = np.flatnonzero(word)
+    starts, length, word = starts[maybe], length[maybe], word[maybe]
+    # the letters of each run, 0 past its end (as the word's letters are): all equal for a word
+    at = starts[:, None] + np.arange(_MAX_WORD)
+    letters = np.where(at < (starts + length)[:, None], t[np.minimum(at, len(t) - 1)], 0)
+    same = (letters == _WORD_LETTERS[word]).all(axis=1)
+    out[np.searchsorted(ends, starts[same], side="right"), _WORD_COL[word[same]]] = 1.0
 
 
 def _next(positions: np.ndarray, at: np.ndarray, none: int) -> np.ndarray:
@@ -182,8 +228,9 @@ def _previous(positions: np.ndarray, at: np.ndarray) -> np.ndarray:
     return np.concatenate(([-1], positions))[np.searchsorted(positions, at)]
 
 
-def _last_segments(arr: np.ndarray, ends: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """[start, stop) of the last path segment of every line (before its first `?` or `#`)."""
+def _last_segments(arr: np.ndarray, ends: np.ndarray, slashes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """[start, stop) of the last path segment of every line (before its first `?` or `#`); `slashes`: the
+    positions of `/` in arr."""
     line_start = np.concatenate(([0], ends[:-1]))
     stop = ends - 1
     for mark in (63, 35):  # ?, #
@@ -191,33 +238,74 @@ def _last_segments(arr: np.ndarray, ends: np.ndarray) -> tuple[np.ndarray, np.nd
         if len(pos):
             first = _next(pos, line_start, len(arr))
             stop = np.where(first < stop, first, stop)
-    last = _previous(np.flatnonzero(arr == 47), stop)
+    last = _previous(slashes, stop)
     start = np.where(last >= line_start, last + 1, line_start)
     return start, stop
 
 
-_NAME_CHAR = np.zeros(256, dtype=bool)
-_NAME_CHAR[np.frombuffer(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-", dtype=np.uint8)] = True
+# Per byte, its kind in a hash name (_DIGIT, _UPPER, _LOWER, _SEP: `-` or `_`, _OTHER: not in a hash name)
+# times 2, plus 1 for a hex digit: one code, so that one bincount counts every kind of every name.
+_DIGIT, _UPPER, _LOWER, _SEP, _OTHER = range(5)
+_NAME_KIND = np.full(256, _OTHER, dtype=np.int8)
+_NAME_KIND[48:58], _NAME_KIND[65:91], _NAME_KIND[97:123], _NAME_KIND[[45, 95]] = _DIGIT, _UPPER, _LOWER, _SEP
+_NAME_CODE = _NAME_KIND.astype(np.int64) * 2
+_NAME_CODE[np.frombuffer(b"0123456789abcdefABCDEF", dtype=np.uint8)] += 1
 
 
-def _hash_names(raw: bytes, arr: np.ndarray, ends: np.ndarray, out: np.ndarray) -> None:
-    """hash_name: the file name, without its extension, is 16+ hex digits, a UUID or base64-like."""
+def _gather(raw: np.ndarray, start: np.ndarray, length: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The bytes of the spans [start, start + length) one after the other, and the span of each."""
+    span = np.repeat(np.arange(len(start)), length)
+    first = np.cumsum(length) - length  # where each span starts in the output
+    return raw[np.arange(len(span)) + (start - first)[span]], span
+
+
+def _hash_names(raw: bytes, arr: np.ndarray, ends: np.ndarray, slashes: np.ndarray, out: np.ndarray) -> None:
+    """hash_name: the file name, without its extension, is 16+ hex digits, a UUID or base64-like.
+
+    `_is_hash` of every file name of 16+ characters at once, with numpy (a Python call per name cost 1 us
+    a URL): one bincount of the names' characters counts each kind per name; the changes of kind are
+    counted only in the names that can still be base64-like.
+    """
     if not len(arr):
         return
-    start, stop = _last_segments(arr, ends)
-    dots = np.flatnonzero(arr == 46)
-    if len(dots):  # drop an extension of 1 to 5 characters
-        dot = _previous(dots, stop)
-        stop = np.where((dot >= start) & (stop - dot <= 6), dot, stop)
-    bad = np.flatnonzero(~_NAME_CHAR[arr])  # positions of characters a hash does not have
-    next_bad = _next(bad, start, len(arr))
-    col = _COL["hash_name"]
-    for r in np.flatnonzero((stop - start >= 16) & (next_bad >= stop)).tolist():
-        if _is_hash(raw[start[r]:stop[r]]):
-            out[r, col] = 1.0
+    start, stop = _last_segments(arr, ends, slashes)
+    # drop an extension of 1 to 5 characters: the last `.` of the name, among its last 6 characters
+    dot = stop.copy()
+    for k in range(6, 0, -1):  # the nearest dot wins
+        at = stop - k
+        is_dot = (at >= start) & (arr[np.maximum(at, 0)] == 46)
+        dot[is_dot] = at[is_dot]
+    stop = dot
+    names = np.flatnonzero(stop - start >= 16)
+    if not len(names):
+        return
+    start, length = start[names], (stop - start)[names]
+    raw_arr = np.frombuffer(raw, dtype=np.uint8)
+    chars, name = _gather(raw_arr, start, length)
+    counts = np.bincount(name * 10 + _NAME_CODE[chars], minlength=10 * len(names)).reshape(len(names), 5, 2)
+    kinds, hexes = counts.sum(axis=2), counts[:, :, 1].sum(axis=1)
+    ok = kinds[:, _OTHER] == 0
+    uuid = (length == 36) & (hexes == 32)
+    for dash in (8, 13, 18, 23):
+        uuid &= raw_arr[np.minimum(start + dash, len(raw_arr) - 1)] == 45
+    is_hash = ok & ((hexes == length) | uuid)
+    # base64-like: without `-` and `_`, 16+ characters with 2+ digits, 2+ upper and 2+ lower case letters,
+    # and a change of kind every 4 characters
+    core = length - kinds[:, _SEP]
+    maybe = np.flatnonzero(ok & ~is_hash & (core >= 16) & (kinds[:, :_SEP] >= 2).all(axis=1))
+    if len(maybe):
+        chars, name = _gather(raw_arr, start[maybe], length[maybe])
+        kind = _NAME_KIND[chars]
+        in_core = kind != _SEP
+        kind, name = kind[in_core], name[in_core]
+        change = (kind[1:] != kind[:-1]) & (name[1:] == name[:-1])
+        changes = np.bincount(name[1:][change], minlength=len(maybe))
+        is_hash[maybe] = changes * 4 >= core[maybe]
+    out[names[is_hash], _COL["hash_name"]] = 1.0
 
 
 def _is_hash(name: bytes) -> bool:
+    """Whether one file name is a hash: the reference `_hash_names` computes for all names at once (tests)."""
     if _HEX.fullmatch(name):
         return True
     core = name.replace(b"-", b"").replace(b"_", b"")
@@ -229,37 +317,33 @@ def _is_hash(name: bytes) -> bool:
     return (len(_RUNS.findall(kinds)) - 1) * 4 >= len(core)  # a change of kind every 4 characters
 
 
-def _largest_numbers(low: bytes, arr: np.ndarray, ends: np.ndarray, out: np.ndarray) -> None:
+def _largest_numbers(low: bytes, arr: np.ndarray, ends: np.ndarray, slashes: np.ndarray, out: np.ndarray) -> None:
     """num_max and num_ctx_* of every line: runs of 2-4 digits after the host, without dates' years
     and the digits of hex hashes."""
     n = len(arr)
     if not n:
         return
 
-    def at(index: np.ndarray) -> np.ndarray:  # the bytes at these positions, 0 outside the batch
-        inside = (index >= 0) & (index < n)
-        return np.where(inside, arr[np.clip(index, 0, n - 1)], 0)
-
-    digit = (arr - 48) < 10  # uint8 arithmetic: only the digits fall below 10
-    change = np.flatnonzero(digit[1:] != digit[:-1]) + 1
-    if digit[0]:
-        change = np.concatenate(([0], change))
-    if digit[-1]:
-        change = np.concatenate((change, [n]))
-    starts, stops = change[0::2], change[1::2]  # runs of digits [start, stop)
+    starts, stops = _runs((arr - 48) < 10)  # runs of digits (uint8 arithmetic: only the digits fall below 10)
     length = stops - starts
     keep = (length >= 2) & (length <= 4)
     starts, stops, length = starts[keep], stops[keep], length[keep]
     if not len(starts):
         return
-    values = np.zeros(len(starts), dtype=np.int64)
-    for k in range(4):
-        more = k < length
-        values[more] = values[more] * 10 + (arr[starts[more] + k].astype(np.int64) - 48)
+    # the batch with 16 zero bytes on each side: the characters around a number (up to 12 before it and
+    # 4 after it, the blocks of `_hex_end`) are read without a bounds check
+    padded = np.concatenate((np.zeros(16, dtype=np.uint8), arr, np.zeros(16, dtype=np.uint8)))
+
+    def at(index: np.ndarray) -> np.ndarray:  # the bytes at these positions, 0 outside the batch
+        return padded[index + 16]
+
+    values = at(starts).astype(np.int64) - 48
+    for k in range(1, 4):
+        values = np.where(k < length, values * 10 + (at(starts + k).astype(np.int64) - 48), values)
     rows = np.searchsorted(ends, starts, side="right")
     line_start = np.concatenate(([0], ends[:-1]))
     # after the host: past the third slash of its line (scheme://host/)
-    slash = np.append(np.flatnonzero(arr == 47), [n] * 3)
+    slash = np.append(slashes, [n] * 3)
     third_pos = slash[np.searchsorted(slash, line_start) + 2]
     in_path = starts > np.minimum(third_pos, ends)[rows]
     # a year of a date: followed by a month (2023/05, 2023-05, 2023_05) or a folder of its own (/2023/)
@@ -270,7 +354,7 @@ def _largest_numbers(low: bytes, arr: np.ndarray, ends: np.ndarray, out: np.ndar
     year = (length == 4) & (values >= 1980) & (values <= 2039) & (month | ((prev == 47) & (nxt == 47)))
     ok = in_path & ~year & ~_in_uuid(low, starts)
     starts, stops, values, rows = starts[ok], stops[ok], values[ok], rows[ok]
-    ok = ~_in_hex_token(arr, starts, stops)
+    ok = ~_in_hex_token(low, padded, starts, stops)
     starts, stops, values, rows = starts[ok], stops[ok], values[ok], rows[ok]
     if not len(starts):
         return
@@ -332,26 +416,55 @@ def _in_uuid(low: bytes, starts: np.ndarray) -> np.ndarray:
     return (k >= 0) & (starts < span_start[np.maximum(k, 0)] + 36)
 
 
-def _in_hex_token(arr: np.ndarray, starts: np.ndarray, stops: np.ndarray) -> np.ndarray:
+_HEX_LOW = np.zeros(256, dtype=bool)  # 0-9, a-f (the batch is lower-cased)
+_HEX_LOW[np.frombuffer(b"0123456789abcdef", dtype=np.uint8)] = True
+_ALNUM_LOW = _HEX_LOW.copy()  # 0-9, a-z
+_ALNUM_LOW[97:123] = True
+_HEX_RUN = re.compile(rb"[0-9a-f]*")
+_BLOCK, _BLOCKS = 16, 4  # numpy steps 16 bytes at a time over a hex run, 4 times; the regex engine does the rest
+
+
+def _in_hex_token(low: bytes, padded: np.ndarray, starts: np.ndarray, stops: np.ndarray) -> np.ndarray:
     """Whether each run of digits [start, stop) lies in a hex token: letters and digits, 4 or more, with
-    letters, all of them a-f (`f50b4ac0`; not `w600`, `1024x768`, `300px`)."""
-    n = len(arr)
-    not_alnum = np.flatnonzero(~(((arr - 97) < 26) | ((arr - 48) < 10)))
-    token_start = _previous(not_alnum, starts) + 1
-    token_stop = _next(not_alnum, starts, n)
-    length = token_stop - token_start
-    # the candidates: 4+ characters, not only the digits; then whether a candidate has a letter a hex
-    # token does not have (g-z), one character position at a time over the candidates still long enough
-    # (tokens are short: a few passes over a few arrays, not a pass over the whole batch)
-    candidate = np.flatnonzero((length >= 4) & (length > stops - starts))
-    hexlike = np.zeros(len(starts), dtype=bool)
-    first, size = token_start[candidate], length[candidate]
-    has_g_to_z = np.zeros(len(candidate), dtype=bool)
-    active = np.arange(len(candidate))
-    j = 0
-    while len(active):
-        has_g_to_z[active] |= (arr[first[active] + j] - 103) < 20
-        j += 1
-        active = active[size[active] > j]
-    hexlike[candidate] = ~has_g_to_z
-    return hexlike
+    letters, all of them a-f (`f50b4ac0`; not `w600`, `1024x768`, `300px`).  `padded`: the batch's bytes
+    with 16 zero bytes before and after.
+
+    That is: a letter a-f next to the number, no letter g-z next to it, and the run of hex digits around it
+    (found by stepping out of it, `_hex_end`) bounded on each side by what is not a letter or digit, 4+
+    long and longer than the number.  Stepping from the few such numbers is cheap where a search of every
+    token boundary of the batch was not (hex runs are short).
+    """
+    out = np.zeros(len(starts), dtype=bool)
+    before, after = padded[starts + 15], padded[stops + 16]
+    g_to_z = ((before - 103) < 20) | ((after - 103) < 20)
+    maybe = np.flatnonzero(~g_to_z & (((before - 97) < 6) | ((after - 97) < 6)))
+    if not len(maybe):
+        return out
+    starts, stops = starts[maybe], stops[maybe]
+    left, right = _hex_end(low, padded, starts - 1, -1), _hex_end(low, padded, stops, 1)
+    bounded = ~_ALNUM_LOW[padded[left + 16]] & ~_ALNUM_LOW[padded[right + 16]]
+    size = right - left - 1
+    out[maybe] = bounded & (size >= 4) & (size > stops - starts)
+    return out
+
+
+def _hex_end(low: bytes, padded: np.ndarray, pos: np.ndarray, step: int) -> np.ndarray:
+    """From each position (-1 to n, n the batch's length), stepping by `step` (1 or -1), the first whose
+    byte is not a hex digit (-1 or n past the batch); `padded` as in `_in_hex_token`."""
+    n = len(padded) - 32
+    pos = pos.copy()
+    offsets = np.arange(_BLOCK) * step + 16
+    active = np.arange(len(pos))
+    for _ in range(_BLOCKS):
+        hexes = _HEX_LOW[padded[pos[active, None] + offsets]]
+        ends = ~hexes.all(axis=1)  # a byte that is not a hex digit, within the block: the first of them
+        pos[active[ends]] += hexes[ends].argmin(axis=1) * step
+        active = active[~ends]
+        if not len(active):
+            return pos
+        pos[active] += _BLOCK * step
+    text = low if step > 0 else low[::-1]  # the rest, in a hex run of more than _BLOCK * _BLOCKS bytes
+    for i in active.tolist():
+        end = _HEX_RUN.match(text, pos[i] if step > 0 else n - 1 - pos[i]).end()
+        pos[i] = end if step > 0 else n - 1 - end
+    return pos

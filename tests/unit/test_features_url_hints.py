@@ -94,3 +94,28 @@ def test_hints_on_real_pages():
     assert share("wcxb/dev/2904.html.gz", "thumbnail") > 0.3  # Wikipedia /thumb/ images
     assert share("wcxb/dev/0365.html.gz", "original") > 0.2  # WordPress -scaled copies
     assert share("wcxb/dev/2961.html.gz", "num_ctx_slash") > 0.5  # BBC ichef /ace/standard/480/
+
+
+def test_hash_names_of_a_batch_are_is_hash_of_each_name():
+    """The batch's hash_name (numpy counts over all names at once) is `_is_hash` of each file name."""
+    from features.model_inputs.url_hints import _is_hash
+
+    rng = np.random.default_rng(0)
+    alphabets = [b"0123456789abcdef", b"0123456789ABCDEF-", b"aB3_-", b"abcXYZ0189", b"abcdefghijklmnopqrstuvwxyz",
+                 b"AbC12.%+"]
+    names = [b"6f596857-616c-43ee-aad8-5e35ee55dfd8", b"6f596857-616c-43ee-aad8_5e35ee55dfd8"]
+    for _ in range(3000):
+        alphabet = alphabets[rng.integers(len(alphabets))]
+        names.append(rng.choice(list(alphabet), size=int(rng.integers(10, 60))).astype(np.uint8).tobytes())
+    urls = [f"http://x.com/a/{name.decode()}.jpg" for name in names]
+    got = url_hints_matrix(urls)[:, HINT_NAMES.index("hash_name")] == 1
+    want = [len(name) >= 16 and all(c in b"-_" or chr(c).isalnum() for c in name) and _is_hash(name)
+            for name in names]
+    assert got.tolist() == want and 100 < sum(want) < 2900
+
+
+def test_numbers_in_long_hex_runs_are_not_read():
+    """Digits inside a hex token are no number, however long the token (past numpy's steps)."""
+    urls = ["http://x.com/" + "ab12" * 300 + "/99.jpg", "http://x.com/" + "ab12" * 300 + "g/9.jpg",
+            "http://x.com/99/" + "12ab" * 40 + "-7", "http://x.com/c0ffee12/88-f1a2"]
+    assert url_hints_matrix(urls)[:, HINT_NAMES.index("num_max")].tolist() == [99, 12, 99, 88]
