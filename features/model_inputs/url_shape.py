@@ -5,12 +5,14 @@ loop, for the fast URL model; binned into indicator columns for a linear model.
 """
 from __future__ import annotations
 
+import codecs
+
 import numpy as np
 import scipy.sparse as sp
 from sklearn.base import BaseEstimator, TransformerMixin
 
 from features.model_inputs.size_signals import UrlBatch, sizes_of
-from features.urls import url_extension, url_of
+from features.urls import url_of
 
 _SUFFIXES = ("jpg", "jpeg", "png", "gif", "svg", "webp", "ico", "bmp", "tif", "tiff", "avif", "php", "")
 _SUFFIX_CODE = {s: i for i, s in enumerate(_SUFFIXES)}
@@ -77,18 +79,84 @@ class UrlShapeFeatures(TransformerMixin, BaseEstimator):
         urls = X if isinstance(X, UrlBatch) else [url_of(x) for x in X]
         n = len(urls)
         out = np.full((n, self._N_NUMERIC), -1.0, dtype=np.float32)
-        out[:, 0] = np.fromiter(map(len, urls), dtype=np.float32, count=n)
-        heads = [u.partition("?") for u in urls]
-        out[:, 1] = np.fromiter((h[0].count("/") for h in heads), dtype=np.float32, count=n)
-        out[:, 2] = np.fromiter((len(h[2]) for h in heads), dtype=np.float32, count=n)
-        for i, sig in enumerate(sizes_of(urls)):
-            if sig is not None:
-                known = [v for v in (sig.width, sig.height) if v is not None]
-                out[i, 3] = -1 if sig.width is None else sig.width
-                out[i, 4] = -1 if sig.height is None else sig.height
-                out[i, 5], out[i, 6] = min(known), max(known)
-        suffix = np.fromiter((_SUFFIX_CODE.get(url_extension(h[0]), -1) for h in heads), dtype=np.int64, count=n)
+        lengths = np.fromiter(map(len, urls), dtype=np.int64, count=n)
+        out[:, 0] = lengths
+        depth, query, suffix = _url_parts(urls, lengths)
+        out[:, 1], out[:, 2] = depth, query
+        sizes = sizes_of(urls)
+        rows = [i for i, sig in enumerate(sizes) if sig is not None]
+        if rows:  # width, height (-1: not stated), and the least and the largest stated side
+            signals = [sizes[i] for i in rows]
+            w = np.array([-1 if sig.width is None else sig.width for sig in signals], dtype=np.float32)
+            h = np.array([-1 if sig.height is None else sig.height for sig in signals], dtype=np.float32)
+            w_or_h, h_or_w = np.where(w >= 0, w, h), np.where(h >= 0, h, w)  # a signal states one side or both
+            out[rows, 3], out[rows, 4] = w, h
+            out[rows, 5], out[rows, 6] = np.minimum(w_or_h, h_or_w), np.maximum(w_or_h, h_or_w)
         return out, suffix
+
+
+# The suffix codes by the suffix's (at most 4) characters packed into an integer, 8 bits each.
+_SUFFIX_KEYS = np.array([sum(ord(c) << (8 * k) for k, c in enumerate(s)) for s in _SUFFIXES[:-1]], dtype=np.int64)
+_SUFFIX_ORDER = np.argsort(_SUFFIX_KEYS)
+_SUFFIX_SORTED = _SUFFIX_KEYS[_SUFFIX_ORDER]
+_TO_LOWER = np.arange(256, dtype=np.int64)
+_TO_LOWER[65:91] += 32
+
+
+def _one_byte_each(err: UnicodeEncodeError) -> tuple[bytes, int]:
+    return b"\x80" * (err.end - err.start), err.end
+
+
+_NON_ASCII = "url_shape.one_byte_each"  # an encoding error handler: 0x80 for each non-ASCII character
+codecs.register_error(_NON_ASCII, _one_byte_each)
+
+
+def _url_parts(urls, lengths: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per URL: the `/` before the first `?` (path depth), the length after it (query), and the suffix
+    code of `url_extension` of the part before it (-1 for a suffix not in _SUFFIXES).
+
+    What `u.partition("?")`, `count("/")` and `url_extension` give, found for the whole batch with numpy
+    on its characters joined without separators (a URL starts where the one before it ends, whatever it
+    holds): Python string calls per URL cost more than the rest of these features.
+    """
+    ends = np.cumsum(lengths)
+    starts = ends - lengths
+    # one byte per character: a non-ASCII one becomes 0x80 (`_NON_ASCII`), which is none of the marks
+    chars = np.frombuffer("".join(urls).encode("ascii", _NON_ASCII), dtype=np.uint8)
+
+    def first(mark: int, stop: np.ndarray) -> np.ndarray:  # the first `mark` from each start, else stop
+        pos = np.flatnonzero(chars == mark)
+        found = np.append(pos, len(chars))[np.searchsorted(pos, starts)]
+        return np.minimum(found, stop)
+
+    def last(positions: np.ndarray, stop: np.ndarray) -> np.ndarray:  # the last position before stop, else -1
+        return np.concatenate(([-1], positions))[np.searchsorted(positions, stop)]
+
+    head = first(63, ends)  # the `?`, or the end
+    query = np.where(head < ends, ends - head - 1, 0)
+    slashes = np.flatnonzero(chars == 47)
+    depth = np.searchsorted(slashes, head) - np.searchsorted(slashes, starts)
+    # url_extension: the path ends at the first `#` of the head; its last segment, and the characters after
+    # its last `.` (none: the suffix ""), lower-cased
+    path_end = first(35, head)
+    segment = np.maximum(last(slashes, path_end) + 1, starts)
+    dot = last(np.flatnonzero(chars == 46), path_end)
+    size = np.where(dot >= segment, path_end - dot - 1, 0)
+    suffix = np.full(len(urls), _SUFFIX_CODE[""], dtype=np.int64)
+    known = size > 0
+    suffix[known] = -1
+    rows = np.flatnonzero(known & (size <= 4))
+    key = np.zeros(len(rows), dtype=np.int64)
+    ascii_only = np.ones(len(rows), dtype=bool)
+    for k in range(4):
+        inside = k < size[rows]
+        c = chars[np.minimum(dot[rows] + 1 + k, len(chars) - 1)]
+        ascii_only &= ~inside | (c < 128)  # a non-ASCII character lower-cases to no suffix's characters
+        key |= np.where(inside, _TO_LOWER[c], 0) << (8 * k)
+    at = np.minimum(np.searchsorted(_SUFFIX_SORTED, key), len(_SUFFIX_SORTED) - 1)
+    match = ascii_only & (_SUFFIX_SORTED[at] == key)
+    suffix[rows[match]] = _SUFFIX_ORDER[at[match]]
+    return depth, query, suffix
 
 
 

@@ -153,3 +153,20 @@ def test_fitting_counts_the_same_grams_as_the_reference_analyzer():
 
     fast = by_gram(*_ngram_document_counts(urls, (3, 5), big))
     assert fast == by_gram(*_document_counts([url_ngrams(u) for u in urls], big)) and len(fast) > 50_000
+
+
+def test_url_parts_of_a_batch_are_the_string_operations_of_each_url():
+    """The batch's path depth, query length and suffix (numpy over the joined characters) are what
+    `partition("?")`, `count("/")` and `url_extension` give for each URL, odd characters included."""
+    from features.model_inputs.url_shape import _SUFFIX_CODE, _url_parts
+    from features.urls import url_extension
+
+    urls = ["", "a", "a.JPG", "x/y.jpeg?x=1.png", "x/y.tar.gz", "x/y.Png#f.jpg", "x#/y.gif", "/a.b/c", "a.",
+            "a.\u0130co", "a.\u212aaa", "http://x.com/a/b.WEBP?q=/.jpg#x", "a?b?c", "\u00df.jpg", "\u65e5/\u753b.png?x",
+            "a.phP", "a.ico.", ".svg", "x/.svg", "a\nb.gif", "a\n", "a.avifx", "a.tiff", "\ud800.png", "a.p\ud800g",
+            "\U0001f600/.gif?"]
+    for batch in (urls, urls[2:3], [u for u in urls if u.isascii()], []):
+        depth, query, suffix = _url_parts(batch, np.array([len(u) for u in batch], dtype=np.int64))
+        want = [(h.count("/"), len(q), _SUFFIX_CODE.get(url_extension(h), -1))
+                for h, _, q in (u.partition("?") for u in batch)]
+        assert list(zip(depth.tolist(), query.tolist(), suffix.tolist())) == want
