@@ -380,7 +380,11 @@ class GramVectorizer(TransformerMixin, BaseEstimator):
 
 
 def _document_counts(docs: list[set[str]], big: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(grams in first-seen order, documents of SMALL holding each, documents of BIG holding each)."""
+    """(grams in sorted order, documents of SMALL holding each, documents of BIG holding each).
+
+    Sorted, not in first-seen order: a document is a set, whose order changes with Python's string hash
+    seed from one process to the next, and the order breaks ties in `select_top`; sorted, the same data
+    select the same grams in every process (a model trains the same twice)."""
     vocab: dict[str, int] = {}
     df = [[], []]  # per gram: count in SMALL docs, in BIG docs
     for doc, is_big in zip(docs, big):
@@ -391,7 +395,10 @@ def _document_counts(docs: list[set[str]], big: np.ndarray) -> tuple[np.ndarray,
                 df[0].append(0)
                 df[1].append(0)
             df[int(is_big)][j] += 1
-    return np.array(list(vocab), dtype=object), np.array(df[0], dtype=float), np.array(df[1], dtype=float)
+    grams = list(vocab)
+    order = sorted(range(len(grams)), key=grams.__getitem__)
+    return (np.array([grams[j] for j in order], dtype=object), np.array(df[0], dtype=float)[order],
+            np.array(df[1], dtype=float)[order])
 
 
 FIT_CHUNK = 1024  # URLs per chunk when counting n-grams for fitting (its arrays stay in cache)

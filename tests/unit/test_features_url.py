@@ -170,3 +170,21 @@ def test_url_parts_of_a_batch_are_the_string_operations_of_each_url():
         want = [(h.count("/"), len(q), _SUFFIX_CODE.get(url_extension(h), -1))
                 for h, _, q in (u.partition("?") for u in batch)]
         assert list(zip(depth.tolist(), query.tolist(), suffix.tolist())) == want
+
+
+def test_word_selection_is_the_same_in_every_process_whatever_the_hash_seed():
+    """Ties in trf are broken by the gram, not by the order of a Python set (which changes with the string
+    hash seed): the same records select the same words, so a model trains the same twice."""
+    import os
+    import subprocess
+    import sys
+
+    code = ("from features.model_inputs.url_grams import GramVectorizer\n"
+            "y = [i % 2 == 0 for i in range(100)]\n"  # every BIG record holds the same 30 words, every SMALL one
+            "recs = [{'img_url': 'http://a.org/x.jpg', 'alt': ' '.join(('big%d' if b else 'small%d') % j"  # 30 others:
+            " for j in range(30))} for b in y]\n"  # all tie, and a set gives them in another order in each process
+            "print(GramVectorizer('attr-words', 'trf', 5).fit(recs, y).grams_.tolist())\n")
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    selected = {subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=root,
+                               env={**os.environ, "PYTHONHASHSEED": str(seed)}).stdout for seed in (1, 2, 3)}
+    assert len(selected) == 1 and len(eval(selected.pop())) == 10  # the top 5 of each class
