@@ -16,6 +16,7 @@ binary presence matrix (CSR, float32) of the selected grams.
 from __future__ import annotations
 
 import re
+from collections.abc import KeysView
 from itertools import repeat
 from urllib.parse import unquote
 
@@ -71,14 +72,17 @@ def url_ngrams(url: str, ngram_range: tuple[int, int] = (3, 5)) -> set[str]:
     return grams
 
 
-def url_tokens(url: str) -> set[str]:
-    """Reference TOKENS analyzer: the URL (decoded, lowercased, no scheme) split on `\\W+`."""
-    return set(_TOKEN.findall(normalise_url(url)))
+def url_tokens(url: str) -> KeysView[str]:
+    """Reference TOKENS analyzer: the URL (decoded, lowercased, no scheme) split on `\\W+`.
+
+    A set in the order the tokens first occur (dict keys, not a Python set, whose order changes with the
+    string hash seed: fitting counts tokens in first-seen order, and that order breaks trf ties)."""
+    return dict.fromkeys(_TOKEN.findall(normalise_url(url))).keys()
 
 
-def text_tokens(text: str | None) -> set[str]:
-    """Lowercased `\\w+` words of free text (class, id, alt)."""
-    return set(_TOKEN.findall(text.lower())) if text else set()
+def text_tokens(text: str | None) -> KeysView[str]:
+    """Lowercased `\\w+` words of free text (class, id, alt), as a set in the order they first occur."""
+    return dict.fromkeys(_TOKEN.findall(text.lower()) if text else ()).keys()
 
 
 def gram_hash(gram: str) -> int:
@@ -278,7 +282,7 @@ class GramVectorizer(TransformerMixin, BaseEstimator):
         return urls
 
     # -- gram extraction, as (rows, hashes) for the batch path or sets for the reference path
-    def _documents(self, X) -> list[set[str]]:
+    def _documents(self, X) -> list:
         if self.analyzer == "ngram":
             return [url_ngrams(u, tuple(self.ngram_range)) for u in self._urls(X)]
         if self.analyzer == "token":
@@ -379,12 +383,12 @@ class GramVectorizer(TransformerMixin, BaseEstimator):
         return row_of[hit], col[hit]
 
 
-def _document_counts(docs: list[set[str]], big: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(grams in sorted order, documents of SMALL holding each, documents of BIG holding each).
+def _document_counts(docs: list, big: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(grams in first-seen order, documents of SMALL holding each, documents of BIG holding each).
 
-    Sorted, not in first-seen order: a document is a set, whose order changes with Python's string hash
-    seed from one process to the next, and the order breaks ties in `select_top`; sorted, the same data
-    select the same grams in every process (a model trains the same twice)."""
+    The order breaks ties in `select_top`, so documents must iterate in the same order in every process
+    (`url_tokens`, `text_tokens`: first occurrence; a Python set's order changes with the string hash
+    seed, and a model then trained differently twice)."""
     vocab: dict[str, int] = {}
     df = [[], []]  # per gram: count in SMALL docs, in BIG docs
     for doc, is_big in zip(docs, big):
@@ -395,10 +399,7 @@ def _document_counts(docs: list[set[str]], big: np.ndarray) -> tuple[np.ndarray,
                 df[0].append(0)
                 df[1].append(0)
             df[int(is_big)][j] += 1
-    grams = list(vocab)
-    order = sorted(range(len(grams)), key=grams.__getitem__)
-    return (np.array([grams[j] for j in order], dtype=object), np.array(df[0], dtype=float)[order],
-            np.array(df[1], dtype=float)[order])
+    return np.array(list(vocab), dtype=object), np.array(df[0], dtype=float), np.array(df[1], dtype=float)
 
 
 FIT_CHUNK = 1024  # URLs per chunk when counting n-grams for fitting (its arrays stay in cache)
