@@ -18,6 +18,7 @@ The model's own decisions are BIG or SMALL (it was trained on the two classes; S
 from __future__ import annotations
 
 from dataclasses import dataclass
+from itertools import compress
 
 from features.model_inputs.size_signals import (
     BIG_MIN,
@@ -96,9 +97,14 @@ def declared_decision(rec: dict) -> Decision | None:
 def url_decisions(urls: list[str], labels: frozenset[str] | None = None) -> list[Decision | None]:
     """URL-pattern decisions for a batch (the sizes of a UrlBatch, else one scan of the batch); with
     `labels`, only decisions of those labels (the rest go to the model)."""
-    out = [None if sig is None else decide_from_size(sig) for sig in sizes_of(urls)]
-    if labels is not None:
-        out = [d if d is not None and d.label in labels else None for d in out]
+    sizes = sizes_of(urls)
+    out: list[Decision | None] = [None] * len(sizes)
+    # only the URLs with a size (found by `compress` in C: a SizeSignal is true, None false): a Python
+    # pass over every URL cost more than the decisions
+    for i in compress(range(len(sizes)), sizes):
+        d = decide_from_size(sizes[i])
+        if d is not None and (labels is None or d.label in labels):
+            out[i] = d
     return out
 
 

@@ -24,6 +24,7 @@ import numpy as np
 import scipy.sparse as sp
 from sklearn.base import BaseEstimator, TransformerMixin
 
+from features.model_inputs.size_signals import UrlBatch
 from features.urls import url_of
 
 _SCHEME = re.compile(r"^[a-z][a-z0-9+.\-]*://", re.M)
@@ -38,7 +39,7 @@ _SEPARATOR_CODES = np.array([ord(c) for c in "/.-\n"], dtype=np.uint32)
 _P = np.uint64(0x9E3779B97F4A7C15 | 1)  # odd 64-bit multiplier of the polynomial hash
 _MIX = np.uint64(0xBF58476D1CE4E5B9)  # multiplicative mixing before taking table bits
 _MASK64 = (1 << 64) - 1
-CHUNK = 1024  # URLs per chunk of the batch n-gram path (its per-character arrays stay in cache)
+CHUNK = 512  # URLs per chunk of the batch n-gram path (its per-character arrays stay in the core's cache)
 
 
 def _clean(url: str) -> str:
@@ -141,6 +142,24 @@ def _rolling_hashes(codes: np.ndarray, ngram_range: tuple[int, int]):
             yield n, h
 
 
+def _mixed_rolling_hashes(codes: np.ndarray, ngram_range: tuple[int, int]):
+    """`_rolling_hashes` times _MIX (mod 2^64), what `GramTable.mixed_hits` probes with.
+
+    (h * P + c) * MIX = (h * MIX) * P + c * MIX: rolling the mixed hashes saves the multiplication
+    by _MIX of every hash of every n.
+    """
+    lo, hi = ngram_range
+    cm = codes.astype(np.uint64)
+    cm *= _MIX
+    h = cm
+    for n in range(1, hi + 1):
+        if n > 1:
+            h = h[:-1] * _P
+            h += cm[n - 1:]
+        if n >= lo:
+            yield n, h
+
+
 def _hash_ngrams(codes: np.ndarray, ngram_range: tuple[int, int]):
     """Yield (n, starts, hashes) of every n-gram that lies inside one piece (used for fitting checks)."""
     is_sep = np.isin(codes, _SEPARATOR_CODES)
@@ -164,7 +183,7 @@ class GramTable:
     when a file is loaded.
     """
 
-    _DERIVED = ("slot_cols", "col_keys")
+    _DERIVED = ("slot_cols", "col_keys", "probe_cols", "mixed_keys", "mixed_sorted", "mixed_sorted_cols")
 
     def __init__(self, hashes: list[int]):
         keys = np.array(hashes, dtype=np.uint64)
@@ -191,6 +210,42 @@ class GramTable:
         self.slot_cols[slots] = self.sorted_cols
         shared, count = np.unique(slots, return_counts=True)
         self.slot_cols[shared[count > 1]] = -2
+        self._build_probe()
+
+    def _build_probe(self) -> None:
+        """The table `mixed_hits` probes: by the top bits of the *mixed* hashes (hash * _MIX, which
+        the batch path computes directly), half the slots of `slot_cols` in the narrowest integer
+        type (int16 for up to 32k grams: the table stays in the core's cache, 128 KB for 2000 grams).
+        `mixed_keys` holds each column's mixed hash, then two zeros, so that the -2 (several) and -1
+        slot values index it too; multiplying by the odd _MIX is a bijection, so equal mixed hashes
+        are equal hashes."""
+        n = len(self.sorted_keys)
+        self.probe_shift = np.uint64(64 - (self.bits - 1))
+        mixed = self.col_keys * _MIX
+        cols = np.full(1 << (self.bits - 1), -1, dtype=np.int16 if n < (1 << 15) - 2 else np.int32)
+        slots = (mixed >> self.probe_shift).view(np.int64)
+        cols[slots] = np.arange(n)
+        shared, count = np.unique(slots, return_counts=True)
+        cols[shared[count > 1]] = -2
+        self.probe_cols = cols
+        self.mixed_keys = np.concatenate((mixed, np.zeros(2, dtype=np.uint64)))
+        order = np.argsort(mixed)
+        self.mixed_sorted, self.mixed_sorted_cols = mixed[order], order.astype(cols.dtype)
+
+    def mixed_hits(self, mixed: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """`hits` of hashes given mixed (hash * _MIX): one gather in the small probe table gives the
+        few candidates, whose full mixed hash then confirms them (the same hits: a hash is a hit
+        exactly when it equals a selected gram's)."""
+        col = np.take(self.probe_cols, (mixed >> self.probe_shift).view(np.int64))
+        pos = np.flatnonzero(col != -1)
+        col, cand = col[pos], mixed[pos]
+        ok = self.mixed_keys[col] == cand
+        shared = np.flatnonzero(col == -2)
+        if len(shared):  # a slot of several grams: binary search among the mixed hashes
+            want = cand[shared]
+            at = np.minimum(np.searchsorted(self.mixed_sorted, want), len(self.mixed_sorted) - 1)
+            col[shared], ok[shared] = self.mixed_sorted_cols[at], self.mixed_sorted[at] == want
+        return pos[ok], col[ok]
 
     def _slot(self, hashes: np.ndarray) -> np.ndarray:
         # as int64, which numpy indexes with directly (uint64 indices are converted first)
@@ -276,7 +331,7 @@ class GramVectorizer(TransformerMixin, BaseEstimator):
         self.url_part = url_part
 
     def _urls(self, X) -> list[str]:
-        urls = [url_of(x) for x in X]
+        urls = X if isinstance(X, UrlBatch) else [url_of(x) for x in X]  # a UrlBatch holds strings
         if getattr(self, "url_part", "all") == "path":
             return [url_path(u) for u in urls]
         return urls
@@ -362,14 +417,24 @@ class GramVectorizer(TransformerMixin, BaseEstimator):
         return sp.csr_matrix((np.ones(len(indices), dtype=np.float32), indices, indptr), shape=(len(urls), n_cols))
 
     def _ngram_keys(self, urls: list[str], shift: int) -> np.ndarray:
-        """Sorted unique (row << shift) | col of the selected grams of a chunk of URLs (rows from 0)."""
+        """Sorted unique (row << shift) | col of the selected grams of a chunk of URLs (rows from 0).
+
+        The rolling hashes are computed already mixed (`_mixed_rolling_hashes`) and probed in the
+        table's small `probe_cols` (`GramTable.mixed_hits`); the keys are int32 where they fit (a
+        sort of half the bytes).  What `_rolling_hashes` and `GramTable.hits` give, with fewer passes.
+        """
         codes = _codes(_joined_preprocessed(urls))
-        row_of = np.concatenate(([0], np.cumsum(codes == 10, dtype=np.int32)))
-        keys = []
-        for _, hashes in _rolling_hashes(codes, tuple(self.ngram_range)):
-            pos, col = self.table_.hits(hashes)
-            keys.append((row_of[pos].astype(np.int64) << shift) | col)
-        return _sorted_unique(np.concatenate(keys))
+        # the row of each character: line i is its characters and its newline
+        lines = np.diff(np.concatenate(([-1], np.flatnonzero(codes == 10), [len(codes) - 1])))
+        key_type = np.int32 if len(urls) << shift < 1 << 31 else np.int64
+        row_of = np.repeat(np.arange(len(lines), dtype=key_type), lines)
+        positions, cols = [], []
+        for _, mixed in _mixed_rolling_hashes(codes, tuple(self.ngram_range)):
+            pos, col = self.table_.mixed_hits(mixed)
+            positions.append(pos)
+            cols.append(col)
+        keys = (row_of[np.concatenate(positions)] << shift) | np.concatenate(cols)
+        return _sorted_unique(keys)
 
     def _token_entries(self, text: str):
         """(rows, cols) of the selected words of newline-separated texts."""
@@ -481,10 +546,19 @@ _TEXT_OF = {"attr-words": _attr_text, "ancestor-words": _ancestor_text}
 
 
 def url_path(url: str) -> str:
-    """The URL without its scheme and host (path, query and fragment): what n-grams of 'path' read."""
-    rest = url.split("://", 1)[1] if "://" in url[:16] else url.lstrip("/") if url.startswith("//") else url
-    slash = rest.find("/")
-    return rest[slash:] if slash >= 0 else ""
+    """The URL without its scheme and host (path, query and fragment): what n-grams of 'path' read.
+
+    The part after a `://` in the first 16 characters (else after leading `//`, else the URL), from
+    its first `/` on; written with `find` from offsets, not with copies (it runs once per URL scored).
+    """
+    slash = url.find("://", 0, 16)
+    if slash >= 0:
+        slash = url.find("/", slash + 3)
+    else:
+        if url.startswith("//"):
+            url = url.lstrip("/")
+        slash = url.find("/")
+    return url[slash:] if slash >= 0 else ""
 
 
 def _drop_contained(grams: np.ndarray, chosen: np.ndarray) -> np.ndarray:

@@ -60,6 +60,8 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
+from itertools import compress, repeat
+from operator import contains
 from urllib.parse import unquote
 
 import numpy as np
@@ -150,7 +152,8 @@ def url_hints_matrix(urls: list[str], decoded: list[str] | None = None) -> np.nd
     joined = "\n".join(decoded)
     if joined.count("\n") != n - 1:  # a few URLs hold a newline (%0A): only those are copied
         lines = list(decoded)
-        for i in [i for i, u in enumerate(decoded) if "\n" in u]:
+        # found by `map` and `compress` in C: a Python test of every URL cost 0.2 us a URL
+        for i in compress(range(n), map(contains, decoded, repeat("\n"))):
             lines[i] = lines[i].replace("\n", " ")
         joined = "\n".join(lines)
     raw = joined.encode("utf-8", "surrogatepass")
