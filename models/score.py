@@ -13,6 +13,7 @@ and the model sees only the items no exact signal decided.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from itertools import compress
 from pathlib import Path
 import numpy as np
 
@@ -103,7 +104,7 @@ class Scorer:
         reason = np.full(n, None, dtype=object)
         width: list = [None] * n
         height: list = [None] * n
-        decided = [i for i, d in enumerate(decisions) if d is not None]
+        decided = list(compress(range(n), decisions))  # a Decision is true, None false (C, not a Python loop)
         exact_p = self.bundle.metadata.get("exact_p", {})
         for i in decided:
             d = decisions[i]

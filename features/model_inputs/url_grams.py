@@ -39,7 +39,7 @@ _SEPARATOR_CODES = np.array([ord(c) for c in "/.-\n"], dtype=np.uint32)
 _P = np.uint64(0x9E3779B97F4A7C15 | 1)  # odd 64-bit multiplier of the polynomial hash
 _MIX = np.uint64(0xBF58476D1CE4E5B9)  # multiplicative mixing before taking table bits
 _MASK64 = (1 << 64) - 1
-CHUNK = 512  # URLs per chunk of the batch n-gram path (its per-character arrays stay in the core's cache)
+CHUNK = 256  # URLs per chunk of the batch n-gram path (its per-character arrays stay in the core's cache)
 
 
 def _clean(url: str) -> str:
