@@ -31,8 +31,11 @@ FIELDS = tuple(f"{scope}_declared_{what}" for scope in ("page", "folder") for wh
 
 
 def f1avg(y: np.ndarray, pred: np.ndarray) -> float:
+    """Mean F1 of SMALL and BIG; NaN for no images (a collection where none, or all, have the neighbour)."""
     from sklearn.metrics import f1_score
 
+    if len(y) == 0:
+        return float("nan")
     return float(f1_score(y, pred, average=None, labels=[0, 1], zero_division=0).mean())
 
 
@@ -82,13 +85,14 @@ def main(argv=None) -> int:
     without_fields = prepare([{k: v for k, v in r.items() if k not in FIELDS} for r in records])
     results = {"with the page's declared sizes": run(with_fields, names),
                "without them": run(without_fields, names)}
-    lines = ["| record model | F1avg mean (worst) | on images with a declaring file in their folder | without one | "
+    lines = ["| record model | F1avg mean (worst) | on images with a declaring file in their folder (mean) | "
+             "without one (mean) | "
              "SMALL skipped @95% BIG recall, mean (worst) |", "|---|---|---|---|---|"]
     for label, per in results.items():
         col = {k: [m[k] for m in per.values()] for k in ("all", "with", "without", "skipped_95")}
-        lines.append(f"| {label} | {np.mean(col['all']):.3f} ({np.min(col['all']):.3f}) | {np.mean(col['with']):.3f} | "
-                     f"{np.mean(col['without']):.3f} | {np.mean(col['skipped_95']):.0%} "
-                     f"({np.min(col['skipped_95']):.0%}) |")
+        lines.append(f"| {label} | {np.mean(col['all']):.3f} ({np.min(col['all']):.3f}) | "
+                     f"{np.nanmean(col['with']):.3f} | {np.nanmean(col['without']):.3f} | "
+                     f"{np.mean(col['skipped_95']):.0%} ({np.min(col['skipped_95']):.0%}) |")
     share = np.mean([m["share_with"] for m in results["with the page's declared sizes"].values()])
     undeclared = [r for r in records if declared_size(r) is None]
     crawler = np.mean([(r.get("folder_declared_others") or 0) > 0 for r in undeclared])
