@@ -39,9 +39,10 @@ def f1avg(y: np.ndarray, pred: np.ndarray) -> float:
     return float(f1_score(y, pred, average=None, labels=[0, 1], zero_division=0).mean())
 
 
-def run(prep, names: list[str]) -> dict[str, dict[str, float]]:
+def run(prep, names: list[str], near_all: np.ndarray) -> dict[str, dict[str, float]]:
     """Per collection left out: F1avg on all its evaluated images, on those with a declaring neighbour in their
-    folder and on those without, and SMALL skipped at 95% recall of BIG."""
+    folder (`near_all`, per example of prep: the same images in both runs) and on those without, and SMALL
+    skipped at 95% recall of BIG."""
     from models.evaluate import skipped_at_recall
     from models.methods import settings_for
     from models.train import exact_calibration, fit_method, predict
@@ -50,11 +51,11 @@ def run(prep, names: list[str]) -> dict[str, dict[str, float]]:
     for name in names:
         test_mask = prep.collections == name
         train, test = prep.subset(~test_mask), prep.subset(test_mask).for_evaluation()
+        near = near_all[test_mask][prep.evaluated[test_mask]]
         est = fit_method("ours", train, **settings_for("ours"))
         p, _, _ = predict("ours", est, test, exact_p=exact_calibration(train))
         pred = (p >= 0.5).astype(int)  # F1 at p_big >= 0.5, as every table
         y = np.asarray(test.data.y)
-        near = np.array([(r.get("folder_declared_others") or 0) > 0 for r in test.data.records])
         out[name] = {"all": f1avg(y, pred), "with": f1avg(y[near], pred[near]),
                      "without": f1avg(y[~near], pred[~near]), "share_with": float(near.mean()),
                      "skipped_95": skipped_at_recall(y, p, 0.95)["small_skipped"]}
@@ -83,8 +84,9 @@ def main(argv=None) -> int:
     with_fields = prepare(records)
     names = loco_collections(with_fields)
     without_fields = prepare([{k: v for k, v in r.items() if k not in FIELDS} for r in records])
-    results = {"with the page's declared sizes": run(with_fields, names),
-               "without them": run(without_fields, names)}
+    near_all = np.array([(r.get("folder_declared_others") or 0) > 0 for r in with_fields.data.records])
+    results = {"with the page's declared sizes": run(with_fields, names, near_all),
+               "without them": run(without_fields, names, near_all)}
     lines = ["| record model | F1avg mean (worst) | on images with a declaring file in their folder (mean) | "
              "without one (mean) | "
              "SMALL skipped @95% BIG recall, mean (worst) |", "|---|---|---|---|---|"]
