@@ -98,9 +98,10 @@ def main(argv=None) -> int:
     share = np.mean([m["share_with"] for m in results["with the page's declared sizes"].values()])
     undeclared = [r for r in records if declared_size(r) is None]
     crawler = np.mean([(r.get("folder_declared_others") or 0) > 0 for r in undeclared])
+    on_page = np.mean([(r.get("page_declared_others") or 0) > 0 for r in undeclared])
     lines.append(f"\nImages with another file in their folder that declares its size: {share:.0%} of the evaluated "
                  f"images (mean over the {len(names)} collections left out), {crawler:.0%} of the {len(undeclared):,} "
-                 f"images that declare no size (what a crawler scores).")
+                 f"images that declare no size (what a crawler scores; {on_page:.0%} of them have one on their page).")
     text = "\n".join(lines)
     print(text)
     if args.out:
