@@ -33,21 +33,28 @@ _SIZES_PX = re.compile(r"(\d{1,4})px")
 _SIZES_VW = re.compile(r"(\d{1,3})vw")
 _URL_PATTERN_NAMES = URL_PATTERN_NAMES  # the rules of features/model_inputs/url_rules.py, by name
 
-CONTEXT_FEATURE_NAMES = (
-    ["decl_width", "decl_height", "decl_has_width", "decl_has_height", "style_width", "style_height",
-     "srcset_self_width", "srcset_n", "srcset_max_w", "srcset_min_w",
-     "sizes_px", "sizes_vw", "has_sizes",
-     "url_size_w", "url_size_h", "url_size_min", "url_size_max"]
-    + [f"url_pattern_{n}" for n in _URL_PATTERN_NAMES]
-    + ["lazy", "loading_lazy", "class_lazy", "src_from_srcset", "element_source",
-       "position", "page_images", "position_share", "same_url_on_page", "same_folder_on_page",
-       "has_title", "has_class", "has_id", "query_length", "path_depth", "img_host_is_page_host_suffix"]
-    + [f"parent_{p}" for p in _PARENTS]
-    + [f"suffix_{s or 'none'}" for s in _EXTRA_SUFFIXES]
-    + [f"url_hint_{h}" for h in HINT_NAMES]
-    + ["fetchpriority_high", "decoding_async"]
-    + [f"{scope}_declared_{what}" for scope in ("page", "folder") for what in ("others", "big_share", "longest")]
-)
+
+def _feature_names(pattern_names, page_declared: bool = True) -> list[str]:
+    """The columns, in order, for these URL pattern names (the rule order of url_rules.py)."""
+    return (
+        ["decl_width", "decl_height", "decl_has_width", "decl_has_height", "style_width", "style_height",
+         "srcset_self_width", "srcset_n", "srcset_max_w", "srcset_min_w",
+         "sizes_px", "sizes_vw", "has_sizes",
+         "url_size_w", "url_size_h", "url_size_min", "url_size_max"]
+        + [f"url_pattern_{n}" for n in pattern_names]
+        + ["lazy", "loading_lazy", "class_lazy", "src_from_srcset", "element_source",
+           "position", "page_images", "position_share", "same_url_on_page", "same_folder_on_page",
+           "has_title", "has_class", "has_id", "query_length", "path_depth", "img_host_is_page_host_suffix"]
+        + [f"parent_{p}" for p in _PARENTS]
+        + [f"suffix_{s or 'none'}" for s in _EXTRA_SUFFIXES]
+        + [f"url_hint_{h}" for h in HINT_NAMES]
+        + ["fetchpriority_high", "decoding_async"]
+        + ([f"{scope}_declared_{what}" for scope in ("page", "folder") for what in ("others", "big_share", "longest")]
+           if page_declared else [])
+    )
+
+
+CONTEXT_FEATURE_NAMES = _feature_names(_URL_PATTERN_NAMES)
 
 
 def _opt(v) -> float:
@@ -133,9 +140,14 @@ def context_features(rec, hints: dict[str, float] | None = None) -> dict[str, fl
     return out
 
 
-# The columns of models fitted before the page's declared sizes were features (their ContextFeatures has no
-# names_): such a model file keeps scoring with the columns it was fitted on.
-_NAMES_BEFORE_PAGE_DECLARED = CONTEXT_FEATURE_NAMES[:-6]
+# The columns of models fitted before `names_` (and the page's declared sizes) came, frozen: the URL pattern
+# names in the rule order of that time (commit 953ac61); a rule moved since, which changes their order today.
+# Such a model file keeps scoring with the columns it was fitted on.
+_PATTERN_ORDER_BEFORE_NAMES = (
+    "cloudflare", "imgproxy", "thumbor", "resize-path", "gannett", "gravatar", "avatar", "xenforo-avatar",
+    "steam-avatar", "query", "wxh", "wiki-px", "cdn-path", "path-width", "wp-scaled", "storyblok", "youtube", "twimg",
+    "flickr", "google", "medium", "bbc", "shopify", "bigcommerce", "amazon", "ebay", "tumblr", "imgur", "guardian")
+_NAMES_BEFORE_PAGE_DECLARED = _feature_names(_PATTERN_ORDER_BEFORE_NAMES, page_declared=False)
 
 
 class ContextFeatures(TransformerMixin, BaseEstimator):

@@ -556,6 +556,15 @@ def _cdn_path(m: re.Match) -> Size | None:
     return _one_or_both(_int(m.group("w")), _int(m.group("h")), "cdn-path")
 
 
+_CDN_PATH = r"[/,](?:w_(?P<w>\d{2,4}))(?:,h_(?P<h>\d{2,4}))?[,/]"
+
+
+def _cdn_path_decisive(m: re.Match) -> Size | None:
+    """`_cdn_path` where it gives both sides or a width of at most 400 (not BIG whatever the height), else None."""
+    size = _cdn_path(m)
+    return size if size is not None and (size[1] is not None or size[0] <= 400) else None
+
+
 def _path_width(m: re.Match) -> Size | None:
     # A width alone in a path segment or file-name suffix: /590x/ (Express, Pinterest /236x/),
     # /w600/ (Ghost /size/w600/, https://ghost.org/docs/themes/assets/; Globe and Mail ALTERNATES/w220/,
@@ -685,12 +694,15 @@ URL_RULES: list[UrlRule] = [
     # 3. query parameters
     UrlRule("query", T_EQ, query_size),
     # 4. file name and path
-    # a Cloudinary-style transform states the size served, whatever size the file name (or the source URL
-    # a fetch proxy embeds: Substack's `/image/fetch/w_52,h_52,.../https%3A%2F%2F...-800x800.jpeg`) gives
-    _regex_rule("cdn-path", T_W, r"[/,](?:w_(?P<w>\d{2,4}))(?:,h_(?P<h>\d{2,4}))?[,/]", _cdn_path, part="path"),
+    # a Cloudinary-style transform that gives both sides, or a width that rules BIG out, states the file
+    # served whatever size the file name (or the source URL a fetch proxy embeds: Substack's
+    # `/image/fetch/w_52,h_52,.../https%3A%2F%2F...-800x800.jpeg`) gives; a larger width alone does not (it
+    # may be a limit, `c_limit,w_2000/photo-300x200.jpg`), and then the name's WxH is read first, as before
+    _regex_rule("cdn-path", T_W, _CDN_PATH, _cdn_path_decisive, part="path"),
     UrlRule("wxh", T_X, _wxh_find),
     _regex_rule("wiki-px", T_PX, r"/(?:(?:lossy|lossless)-)?(?:page\d{1,4}-)?(?:qlow-)?(\d{2,5})px-[^/]+$", _wiki,
                 part="path"),
+    _regex_rule("cdn-path", T_W, _CDN_PATH, _cdn_path, part="path"),
     _regex_rule("path-width", T_W, r"/w(?P<w2>\d{2,4})/|[-_/]w(?P<w3>\d{2,4})"
                 r"(?:[-_]h(?P<h3>\d{2,4})(?=[-_./])|(?=[-_]))", _path_width, part="path"),
     _need("x/", _regex_rule("path-width", T_X, r"/(?P<w1>\d{2,4})x/", _path_width, part="path")),

@@ -25,7 +25,7 @@ import re
 import time
 from collections import Counter
 from dataclasses import dataclass, field
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import unquote, urljoin, urlsplit
 
 from features.page.charset import decode_html, utf8_payload
 from features.page.backends import make_backend
@@ -374,12 +374,22 @@ def url_folder(url: str) -> str:
 
 
 _EXTENSION = re.compile(r"\.[A-Za-z0-9]{2,5}$")
+_IMAGE_EXTENSION = re.compile(r"\.(?:jpe?g|jfif|png|gif|webp|avif|svg|bmp|tiff?|ico)$", re.I)
+_FILE_PARAMETER = re.compile(r"(?:^|&)(?:url|src|image|img|file)=([^&]+)", re.I)
+_SCHEME_HOST = re.compile(r"^(?:[a-z][a-z0-9+.-]*:)?//[^/]*", re.I)
 
 
 def url_file(url: str) -> str:
-    """The URL without its query and file extension, lower-cased: one image file whatever its format or
-    resize parameters (`a.jpg`, `a.webp?w=300`, `A.JPG` are one file)."""
-    return _EXTENSION.sub("", url.split("?", 1)[0]).lower()
+    """One image file, whatever its host, format or resize parameters: the URL's path (or the path a resizer's
+    `url=`/`src=` parameter names, as Next.js `/_next/image?url=...&w=640` does) without scheme, host, query,
+    fragment and extension (and an image extension before it: `a.png.webp`), lower-cased.  `a.jpg`,
+    `A.webp?w=300`, `a.png.webp`, `//cdn.x.org/a.jpg#1` are one file."""
+    head, _, query = url.partition("#")[0].partition("?")
+    named = _FILE_PARAMETER.search(query) if query else None
+    if named:
+        head = unquote(named.group(1)).partition("?")[0]
+    path = _EXTENSION.sub("", _SCHEME_HOST.sub("", head))
+    return _IMAGE_EXTENSION.sub("", path).lower()
 
 
 def add_page_context(images: list[dict]) -> None:

@@ -76,3 +76,6 @@ def test_the_sizes_other_files_declare_are_features_and_older_model_files_keep_t
     older.__setstate__(state)
     assert older.transform([rec]).shape == (1, len(CONTEXT_FEATURE_NAMES) - 6)
     assert "page_declared_others" not in older.get_feature_names_out()
+    # the columns as they were (commit 953ac61): the URL pattern names in the rule order of that time
+    assert list(older.get_feature_names_out()[26:30]) == ["url_pattern_query", "url_pattern_wxh", "url_pattern_wiki-px",
+                                                          "url_pattern_cdn-path"]

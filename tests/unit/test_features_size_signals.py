@@ -37,6 +37,8 @@ EXAMPLES = [
     ("https://substackcdn.com/image/fetch/$s_!L8G9!,w_52,h_52,c_fill,f_auto,q_auto:good/https%3A%2F%2F"
      "substack-post-media.s3.amazonaws.com%2Fpublic%2Fimages%2F479930b2-edea-45ac-91c0-88c853e9cb52_800x800.jpeg",
      52, 52, "cdn-path"),
+    ("https://res.cloudinary.com/x/image/upload/c_limit,w_2000/photo-300x200.jpg", 300, 200, "wxh"),  # a limit
+    ("https://res.cloudinary.com/x/image/upload/w_300/photo-1024x768.jpg", 300, None, "cdn-path"),  # rules BIG out
     # CDN transforms of the file the rest of the URL names
     ("https://x.com/cdn-cgi/image/width=830,quality=60,format=auto/img/a.jpg", 830, None, "cloudflare"),
     ("https://x.com/cdn-cgi/image/width=40,height=40,fit=crop/a.png", 40, 40, "cloudflare"),

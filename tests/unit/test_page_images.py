@@ -338,3 +338,13 @@ def test_extract_payload_equals_extract_of_the_text(payload, content_type, as_by
         want = ImageExtractor(parser).extract(text, PAGE)
         assert [list(i.items()) for i in got.images] == [list(i.items()) for i in want.images]
         assert got.skipped == want.skipped and got.images
+
+
+def test_url_file_names_one_file_whatever_its_host_format_or_resizer():
+    from features.page.images import url_file
+
+    same = ["https://a.org/x/a.jpg", "https://cdn.b.org/x/A.webp?w=300", "https://a.org/x/a.png.webp",
+            "//cdn.x.org/x/a.jpg#1", "https://s.org/_next/image?url=%2Fx%2Fa.jpg&w=640"]
+    assert {url_file(u) for u in same} == {"/x/a"}
+    assert url_file("https://s.org/_next/image?url=%2Fx%2Fb.jpg&w=640") != url_file(same[-1])  # Next.js: not one file
+    assert url_file("https://a.org/x/photo.2023.jpg") != url_file("https://a.org/x/photo.2024.jpg")
