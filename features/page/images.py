@@ -402,7 +402,7 @@ def add_page_context(images: list[dict]) -> None:
     The sizes the page's other image files declare (`page_declared_others`, `_big`, `_longest`, and
     `folder_declared_*` for those in the image's folder): an image that does not declare its size
     usually sits among images that do (79% of the undeclared occurrences in ../shared/data have one
-    on their page, 26% in their folder: benchmarks/page_context.py), and a gallery's or an article's
+    on their page, 27% in their folder: benchmarks/page_context.py), and a gallery's or an article's
     images share a template.
     "Other" means another file (`url_file`): the same file under another URL or format states this
     image's own size, which is a label, not a context.  Sums by page, folder and file, so that a
