@@ -76,6 +76,9 @@ def main(argv=None) -> int:
     from models.generalisation import loco_collections
     from models.train import prepare
 
+    if not Path(args.records).is_file():
+        print(f"no such file: {args.records} (write it with `ccimg build-default-model`)", file=sys.stderr)
+        return 2
     records = list(read_jsonl(args.records))
     if not any(FIELDS[0] in r for r in records[:1000]):
         print(f"{args.records} has no {FIELDS[0]}: extract again (ccimg build-default-model --rebuild-records)",
